@@ -1,0 +1,175 @@
+"""`atelier init`, `atelier dao status` and `atelier accounts ...`."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from atelier.cli.context import studio_of
+from atelier.cli.output import console, emit_json, utc
+from atelier.durations import format_duration
+from atelier.errors import AtelierError
+
+dao_app = typer.Typer(help="The studio's DAO: settings, members, contracts.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts that sign votes and proposals.", no_args_is_help=True)
+
+
+def init(
+    ctx: typer.Context,
+    force: Annotated[
+        bool, typer.Option("--force", help="Move an existing workspace aside and start over.")
+    ] = False,
+    deployer: Annotated[
+        str, typer.Option("--deployer", help="Account that pays for the deployment.")
+    ] = "deployer",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the deployment as JSON.")] = False,
+) -> None:
+    """Deploy a new studio DAO (reputation, governor, timelock, registry) into the workspace."""
+    studio = studio_of(ctx)
+    config = studio.config
+    from atelier.governance.deploy import DaoSettings, deploy_dao
+
+    # Resolve everything that can fail before touching the workspace.
+    gov = config.governance
+    grants = {studio.address_of(name): points for name, points in config.members.items()}
+    guardian = studio.address_of(gov.guardian)
+    signer = studio.signer(deployer)
+    settings = DaoSettings(
+        voting_delay=gov.voting_delay, voting_period=gov.voting_period,
+        timelock_delay=gov.timelock_delay, quorum_percent=gov.quorum_percent,
+        proposal_threshold=gov.proposal_threshold,
+    )
+    backup = studio.workspace.prepare_new(force=force)
+    if backup is not None:
+        console.print(f"moved the previous workspace to [bold]{backup}[/]")
+    with console.status("deploying the DAO") as status, studio.open_chain() as chain:
+        deployment = deploy_dao(
+            chain, signer, studio_name=config.studio.name, settings=settings, grants=grants,
+            guardian=guardian, progress=lambda step: status.update(step),
+        )
+        deployment.save(studio.workspace.deployment_file)
+    if as_json:
+        emit_json(deployment.model_dump())
+        return
+    names = studio.account_names()
+    console.print(f"[green]✓[/] {config.studio.name} DAO deployed on the {chain.kind} chain "
+                  f"(id {deployment.chain_id}) in {studio.workspace.root}")
+    table = Table(show_header=False, box=None)
+    for label, address in (("governor", deployment.governor), ("timelock", deployment.timelock),
+                           ("reputation", deployment.token), ("registry", deployment.registry)):
+        table.add_row(label, address)
+    table.add_row("members", ", ".join(f"{names.get(a, a)} ({p})" for a, p in grants.items()))
+    table.add_row("ethics committee", names.get(guardian, guardian))
+    console.print(table)
+    console.print("next: [bold]atelier goal propose --title ...[/]")
+
+
+@dao_app.command("status")
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Show the DAO's contracts, settings, members and goals."""
+    studio = studio_of(ctx)
+    with studio.session() as dao:
+        settings = dao.settings()
+        names = studio.account_names()
+        members = {names.get(a, a): dao.reputation(a) for a in dao.deployment.founding_members}
+        goals = dao.goals()
+        head = dao.chain.w3.eth.get_block("latest")
+        data = {
+            "studio": dao.deployment.studio_name,
+            "chain": {"kind": dao.chain.kind, "chain_id": dao.deployment.chain_id,
+                      "block": int(head["number"]), "time": int(head["timestamp"])},
+            "contracts": {"governor": dao.deployment.governor, "timelock": dao.deployment.timelock,
+                          "reputation": dao.deployment.token,
+                          "registry": dao.deployment.registry},
+            "settings": settings,
+            "members": members,
+            "goals": [_goal_json(g) for g in goals],
+            "proposals": len(dao.proposals()),
+        }
+    if as_json:
+        emit_json(data)
+        return
+    console.print(f"[bold]{data['studio']}[/] on the {dao.chain.kind} chain "
+                  f"(id {data['chain']['chain_id']}), block {data['chain']['block']} at "
+                  f"{utc(data['chain']['time'])}")
+    table = Table(show_header=False, box=None)
+    for label, key in (("voting delay", "voting_delay"), ("voting period", "voting_period"),
+                       ("timelock delay", "timelock_delay")):
+        table.add_row(label, format_duration(settings[key]))
+    table.add_row("quorum", f"{settings['quorum_percent']}% of reputation")
+    table.add_row("proposal threshold", f"{settings['proposal_threshold']} reputation")
+    table.add_row("ethics committee", names.get(settings["guardian"], settings["guardian"]))
+    table.add_row("members", ", ".join(f"{n} ({p})" for n, p in members.items()))
+    table.add_row("proposals", str(data["proposals"]))
+    for label, address in data["contracts"].items():
+        table.add_row(label, address)
+    console.print(table)
+    _print_goals(goals)
+
+
+def _goal_json(goal) -> dict:
+    return {
+        "id": goal.id, "content_hash": "0x" + goal.content_hash.hex(), "episodes": goal.episodes,
+        "audit_every": goal.audit_every, "token_budget": goal.token_budget,
+        "active": goal.active, "title": goal.spec.title if goal.spec else None,
+    }
+
+
+def _print_goals(goals: list) -> None:
+    if not goals:
+        console.print("no goals yet: [bold]atelier goal propose --title ...[/]")
+        return
+    table = Table(title="goals")
+    for column in ("id", "title", "episodes", "audit every", "token budget", "active", "hash"):
+        table.add_column(column)
+    for g in goals:
+        table.add_row(str(g.id), g.spec.title if g.spec else "?", str(g.episodes),
+                      str(g.audit_every), f"{g.token_budget:,}", "yes" if g.active else "no",
+                      "0x" + g.content_hash.hex()[:10] + "…")
+    console.print(table)
+
+
+@accounts_app.command("list")
+def accounts_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List the accounts this workspace can sign with (never their keys)."""
+    studio = studio_of(ctx)
+    accounts = {name: address for address, name in studio.account_names().items()}
+    if as_json:
+        emit_json({"kind": studio.config.chain.accounts, "accounts": accounts})
+        return
+    table = Table(title=f"{studio.config.chain.accounts} accounts")
+    table.add_column("name")
+    table.add_column("address")
+    for name, address in accounts.items():
+        table.add_row(name, address)
+    console.print(table)
+
+
+@accounts_app.command("new")
+def accounts_new(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Name of the new account.")],
+) -> None:
+    """Create an encrypted keystore account (for real networks; accounts = 'keystore')."""
+    studio = studio_of(ctx)
+    import os
+
+    from atelier.governance.keystore import PASSPHRASE_ENV, create_account
+
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if passphrase is None:
+        passphrase = getpass.getpass("passphrase: ")
+        if getpass.getpass("again: ") != passphrase:
+            raise AtelierError("the passphrases differ")
+    address = create_account(studio.workspace.keystore_dir, name, passphrase)
+    console.print(f"[green]✓[/] account {name} created: {address}")
+    console.print("fund it on your network before it sends transactions")

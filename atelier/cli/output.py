@@ -1,0 +1,37 @@
+"""Console output shared by the command modules: Rich for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def emit_json(data: Any) -> None:
+    """Write ``data`` as JSON to stdout (bytes as 0x-hex, big ints kept exact)."""
+    sys.stdout.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    if hasattr(value, "name") and hasattr(value, "value"):  # enums
+        return value.name
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def utc(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def short_hash(value: bytes | int, width: int = 10) -> str:
+    text = "0x" + value.hex() if isinstance(value, bytes) else f"{value:#x}"
+    return text[: width + 2] + "…"

@@ -1,0 +1,173 @@
+"""config.toml: the studio's settings, validated so every mistake names its key and fix.
+
+Loading never raises anything but ``ConfigError``; each message is one line per problem:
+``config.toml: [chain] rpc_url = 'htp://x': URL scheme should be 'http' or 'https'``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AnyUrl,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    UrlConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from atelier.durations import parse_duration
+from atelier.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "config.toml"
+
+#: Seconds, written in config as "90s", "15m", "2h", "1d" or a plain integer.
+Duration = Annotated[int, BeforeValidator(parse_duration)]
+HttpUrlText = Annotated[
+    AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], host_required=True)
+]
+AccountName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StudioConfig(_Section):
+    name: Annotated[str, Field(min_length=1, max_length=80)] = "Atelier Studio"
+
+
+class WorkspaceConfig(_Section):
+    #: Folder holding all state of one studio; relative paths are relative to config.toml.
+    path: str = ".atelier"
+
+
+class ChainConfig(_Section):
+    #: "embedded": an in-process EVM saved in the workspace. "rpc": any JSON-RPC node.
+    kind: Literal["embedded", "rpc"] = "embedded"
+    rpc_url: HttpUrlText | None = None
+    #: "dev": the named local dev accounts (embedded EVM, anvil). "keystore": encrypted
+    #: key files in <workspace>/keystore, passphrase from ATELIER_PASSPHRASE or a prompt.
+    accounts: Literal["dev", "keystore"] = "dev"
+    request_timeout: Duration = 30
+    #: How long a command waits for another command that holds the workspace chain.
+    lock_timeout: Duration = 30
+
+    @model_validator(mode="after")
+    def _rpc_needs_url(self) -> ChainConfig:
+        if self.kind == "rpc" and self.rpc_url is None:
+            raise ValueError("kind = 'rpc' needs rpc_url, e.g. rpc_url = 'http://127.0.0.1:8545'")
+        if self.kind == "embedded" and self.accounts != "dev":
+            raise ValueError("the embedded chain only has dev accounts; set accounts = 'dev'")
+        return self
+
+
+class GovernanceConfig(_Section):
+    """Governor settings used when `atelier init` deploys the DAO."""
+
+    voting_delay: Duration = 60
+    voting_period: Duration = 2 * 86400
+    timelock_delay: Duration = 3600
+    quorum_percent: Annotated[int, Field(ge=1, le=100)] = 25
+    #: Reputation a member needs to open a proposal.
+    proposal_threshold: Annotated[int, Field(ge=0)] = 0
+    #: The ethics committee: a dev account name or a 0x address. It may cancel proposals.
+    guardian: str = "ethics"
+
+    @model_validator(mode="after")
+    def _period_positive(self) -> GovernanceConfig:
+        if self.voting_period == 0:
+            raise ValueError("voting_period must be longer than 0 s, e.g. '1d'")
+        return self
+
+
+class Config(_Section):
+    studio: StudioConfig = StudioConfig()
+    workspace: WorkspaceConfig = WorkspaceConfig()
+    chain: ChainConfig = ChainConfig()
+    governance: GovernanceConfig = GovernanceConfig()
+    #: Founding members and their initial reputation, granted when the DAO is deployed.
+    members: dict[AccountName, Annotated[int, Field(gt=0)]] = Field(
+        default_factory=lambda: {"alice": 100, "bob": 100, "carol": 100}
+    )
+
+    @model_validator(mode="after")
+    def _has_members(self) -> Config:
+        if not self.members:
+            raise ValueError("[members] needs at least one founding member, e.g. alice = 100")
+        return self
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate ``path``; every failure is a ``ConfigError`` naming the key."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found",
+            hint="run atelier from the folder holding config.toml, or pass --config PATH",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text", hint="save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path}: invalid TOML: {exc}",
+            hint="check quoting and brackets on that line (strings need quotes)",
+        ) from None
+    return config_from_dict(data, source=str(path))
+
+
+def config_from_dict(data: dict[str, Any], *, source: str = DEFAULT_CONFIG_NAME) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(error, data, source) for error in exc.errors()]
+        raise ConfigError(
+            "\n".join(lines), hint=f"fix the value in {source}; the defaults are commented in the "
+            "project's config.toml"
+        ) from None
+
+
+def _describe(error: Any, data: dict[str, Any], source: str) -> str:
+    loc = [str(part) for part in error["loc"]]
+    # Errors raised inside a union or annotated type carry the type name in loc; drop it.
+    loc = [part for part in loc if not part.startswith(("function-", "url[", "constrained-"))]
+    section, key = (loc[0], ".".join(loc[1:])) if len(loc) > 1 else (None, ".".join(loc))
+    if section is None and key in Config.model_fields and isinstance(error.get("input"), dict):
+        section, key = key, ""  # a check on a whole section
+    where = f"[{section}] {key}" if section and key else (f"[{section}]" if section else key)
+    if error["type"] == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        close = difflib.get_close_matches(loc[-1], known, n=1)
+        suggestion = f"did you mean {close[0]!r}? " if close else ""
+        return (
+            f"{source}: unknown key {where}; {suggestion}known keys here: {', '.join(known)}"
+        )
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return f"{source}: {where} is required"
+    value = error.get("input")
+    if isinstance(value, dict) or not key:
+        return f"{source}: {where or 'top level'}: {message}"
+    return f"{source}: {where} = {value!r}: {message}"
+
+
+def _known_keys(loc: list[str]) -> list[str]:
+    model: type[BaseModel] = Config
+    for part in loc:
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)

@@ -1,0 +1,147 @@
+"""Gas benchmark: the Atelier DAO beside a plain OpenZeppelin reference DAO, same chain,
+same run, same proposal; prints Atelier gas / reference gas per operation (target ≤ 1.00)
+and wall milliseconds per transaction on the embedded EVM and on anvil."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from atelier.governance.accounts import Signer, dev_signer
+from atelier.governance.artifacts import abi
+from atelier.governance.chain.base import DevChain
+from atelier.governance.dao import StudioDAO, sign_ballot
+from atelier.governance.deploy import DaoSettings, Deployment, deploy_dao
+from atelier.governance.goals import GoalSpec
+from atelier.governance.tx import transact
+
+OPERATIONS = (
+    "propose", "castVote (first)", "castVote (later)", "castVoteWithReason", "castVoteBySig",
+    "queue", "execute",
+)
+SETTINGS = DaoSettings(voting_delay=10, voting_period=600, timelock_delay=60, quorum_percent=25,
+                       proposal_threshold=0)
+VOTERS = ("alice", "bob", "carol", "dave")
+GOAL = GoalSpec(title="Benchmark goal", brief="A goal used to measure gas.", episodes=4,
+                audit_every=2, token_budget=100_000)
+
+
+def _chains() -> Iterator[tuple[str, DevChain]]:
+    from atelier.governance.chain.anvil import running_anvil
+    from atelier.governance.chain.embedded import EmbeddedChain
+    from atelier.governance.chain.rpc import RpcChain
+
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedChain.open(
+        Path(tmp) / "chain.sqlite3"
+    ) as embedded:
+        yield "embedded", embedded
+    with running_anvil() as url:
+        rpc = RpcChain.connect(url)
+        assert isinstance(rpc, DevChain)
+        yield "anvil", rpc
+
+
+def _deploy(chain: DevChain, token: str, governor: str) -> StudioDAO:
+    grants = {dev_signer(n).address: 100 for n in VOTERS}
+    deployment = deploy_dao(
+        chain, dev_signer("deployer"), studio_name="Bench", settings=SETTINGS, grants=grants,
+        guardian=dev_signer("ethics").address, token_contract=token, governor_contract=governor,
+    )
+    dao = StudioDAO(chain, deployment)
+    if token != "Reputation":
+        # The reference token does not auto-delegate: holders delegate to themselves.
+        ref = chain.w3.eth.contract(address=deployment.token, abi=abi(token))
+        for name in VOTERS:
+            signer = dev_signer(name)
+            transact(chain, signer, ref.functions.delegate(signer.address), action="delegate")
+    _rebind(dao, deployment, token, governor)
+    return dao
+
+
+def _rebind(dao: StudioDAO, deployment: Deployment, token: str, governor: str) -> None:
+    w3 = dao.chain.w3
+    dao.token = w3.eth.contract(address=deployment.token, abi=abi(token))
+    dao.governor = w3.eth.contract(address=deployment.governor, abi=abi(governor))
+
+
+def _timed(chain: DevChain, signer: Signer, fn: Any) -> tuple[int, float]:
+    started = time.perf_counter()
+    receipt = transact(chain, signer, fn, action="benchmark transaction")
+    return int(receipt["gasUsed"]), (time.perf_counter() - started) * 1000
+
+
+def _lifecycle(chain: DevChain, dao: StudioDAO) -> dict[str, tuple[int, float]]:
+    """Drive one proposal through every operation; returns op -> (gas, wall ms)."""
+    g = dao.governor.functions
+    calldata = dao.registry.encode_abi(
+        "createGoal", [GOAL.content_hash, GOAL.episodes, GOAL.audit_every, GOAL.token_budget]
+    )
+    targets, values = [dao.deployment.registry], [0]
+    calldatas, description = [bytes.fromhex(calldata[2:])], GOAL.description()
+    results: dict[str, tuple[int, float]] = {}
+    alice, bob, carol, dave = (dev_signer(n) for n in VOTERS)
+    results["propose"] = _timed(chain, alice, g.propose(targets, values, calldatas, description))
+    proposal = dao.proposals()[-1]
+    chain.advance_time(proposal.vote_start + 1 - dao.now())
+    results["castVote (first)"] = _timed(chain, alice, g.castVote(proposal.id, 1))
+    results["castVote (later)"] = _timed(chain, bob, g.castVote(proposal.id, 1))
+    results["castVoteWithReason"] = _timed(
+        chain, carol, g.castVoteWithReason(proposal.id, 0, "needs a stronger second act")
+    )
+    signature = sign_ballot(
+        dave, chain_id=chain.w3.eth.chain_id, governor=dao.deployment.governor,
+        name=g.name().call(), version=g.version().call(), proposal_id=proposal.id, support=1,
+        nonce=int(g.nonces(dave.address).call()),
+    )
+    results["castVoteBySig"] = _timed(
+        chain, dev_signer("deployer"), g.castVoteBySig(proposal.id, 1, dave.address, signature)
+    )
+    chain.advance_time(proposal.vote_end + 1 - dao.now())
+    results["queue"] = _timed(chain, alice, g.queue(*proposal.call_args()))
+    eta = int(g.proposalEta(proposal.id).call())
+    chain.advance_time(eta + 1 - dao.now())
+    results["execute"] = _timed(chain, alice, g.execute(*proposal.call_args()))
+    return results
+
+
+def run() -> dict[str, Any]:
+    gas: dict[str, dict[str, int]] = {}
+    wall: dict[str, dict[str, dict[str, float]]] = {}
+    for kind, chain in _chains():
+        atelier = _deploy(chain, "Reputation", "StudioGovernor")
+        reference = _deploy(chain, "ReferenceToken", "ReferenceGovernor")
+        # Interleave per run so drift in machine load hits both alike.
+        ours, theirs = _lifecycle(chain, atelier), _lifecycle(chain, reference)
+        wall[kind] = {op: {"atelier": ours[op][1], "reference": theirs[op][1]}
+                      for op in OPERATIONS}
+        for op in OPERATIONS:
+            pair = {"atelier": ours[op][0], "reference": theirs[op][0]}
+            if op in gas and gas[op] != pair:
+                raise AssertionError(f"gas of {op} differs between chains: {gas[op]} vs {pair}")
+            gas[op] = pair
+    rows = []
+    for op in OPERATIONS:
+        ratio = gas[op]["atelier"] / gas[op]["reference"]
+        rows.append({
+            "operation": op, "atelier_gas": gas[op]["atelier"],
+            "reference_gas": gas[op]["reference"], "ratio": round(ratio, 4),
+            "target": 1.00, "meets_target": ratio <= 1.00,
+            "embedded_ms": round(wall["embedded"][op]["atelier"], 1),
+            "anvil_ms": round(wall["anvil"][op]["atelier"], 1),
+            "embedded_over_anvil": round(
+                wall["embedded"][op]["atelier"] / wall["anvil"][op]["atelier"], 2),
+        })
+    return {"name": "gas", "rows": rows}
+
+
+def table(result: dict[str, Any]) -> list[list[str]]:
+    header = ["operation", "atelier gas", "reference gas", "ratio (≤ 1.00)", "embedded ms",
+              "anvil ms", "embedded/anvil"]
+    body = [[r["operation"], f"{r['atelier_gas']:,}", f"{r['reference_gas']:,}",
+             f"{r['ratio']:.4f}" + ("" if r["meets_target"] else " ✗"),
+             f"{r['embedded_ms']:.1f}", f"{r['anvil_ms']:.1f}", f"{r['embedded_over_anvil']:.2f}"]
+            for r in result["rows"]]
+    return [header, *body]

@@ -1,0 +1,369 @@
+"""The py-evm and eth-tester side of the embedded chain: py-evm's database over a buffered
+SQLite key-value table, the fixed chain class, and an eth-tester backend around that chain.
+
+Imported only by ``atelier.governance.chain.embedded`` when a chain is opened (py-evm,
+eth-tester and web3 take about a second to import). It relies on internals of the pinned
+betas (py-evm 0.12.1b1, eth-tester 0.14.0b1): ``MiningChain.header`` (the pending header,
+reassigned to set the next block's time), ``PyEVMBackend.chain`` / ``.account_keys`` (set
+here instead of ``PyEVMBackend.__init__``, which would build a fresh in-memory chain) and its
+private helpers ``_get_normalized_and_unsigned_evm_transaction``; the tests pin that
+behaviour.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from eth.chains.base import MiningChain
+from eth.constants import (
+    BLANK_ROOT_HASH,
+    POST_MERGE_DIFFICULTY,
+    POST_MERGE_MIX_HASH,
+    POST_MERGE_NONCE,
+    ZERO_ADDRESS,
+)
+from eth.db.atomic import AtomicDB
+from eth.db.backends.base import BaseDB
+from eth.exceptions import InvalidInstruction, Revert
+from eth.exceptions import TransactionNotFound as EVMTransactionNotFound
+from eth.vm.forks import PragueVM
+from eth.vm.spoof import SpoofTransaction
+from eth_keys import keys
+from eth_tester import EthereumTester
+from eth_tester.backends.pyevm.main import PyEVMBackend
+from eth_tester.backends.pyevm.serializers import (
+    serialize_transaction,
+    serialize_transaction_receipt,
+)
+from eth_tester.exceptions import TransactionFailed, TransactionNotFound
+from eth_utils import encode_hex
+from eth_utils.decorators import replace_exceptions
+
+from atelier.errors import ChainError
+
+#: Fixed for the life of a chain file (checked against its meta table on open).
+CHAIN_ID = 31337  # anvil's and hardhat's default, so wallets treat both alike
+VM_SCHEDULE = "prague@0"
+BLOCK_GAS_LIMIT = 30_000_000
+
+_MISSING = object()
+
+#: One log as stored and filtered: (block_number, log_index_in_block, tx_index, tx_hash,
+#: block_hash, address, topics, data); all hashes/addresses/topics raw bytes.
+RawLog = tuple[int, int, int, bytes, bytes, bytes, tuple[bytes, ...], bytes]
+
+
+class SQLiteKeyValueDB(BaseDB):
+    """py-evm's key-value store over the ``kv`` table, with every write held in memory
+    until ``write_pending`` (called inside the command's one SQLite transaction)."""
+
+    def __init__(self, conn: sqlite3.Connection | None) -> None:
+        self._conn = conn  # None until a new chain file is first written
+        self._pending: dict[bytes, bytes | None] = {}  # None marks a deleted key
+        self.closed = False
+
+    def attach(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def _read(self, key: bytes) -> bytes | None:
+        if self.closed:
+            raise ChainError("the embedded chain is closed")
+        if self._conn is None:
+            return None
+        try:
+            row = self._conn.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ChainError(
+                f"the workspace chain file is damaged ({exc})",
+                hint="restore it from a backup, or move it aside to start a new chain",
+            ) from None
+        return None if row is None else row[0]
+
+    def __getitem__(self, key: bytes) -> bytes:
+        value = self._pending.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._read(key)
+        if value is None:
+            raise KeyError(key)
+        return value  # type: ignore[return-value]
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self._pending[bytes(key)] = bytes(value)
+
+    def __delitem__(self, key: bytes) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._pending[bytes(key)] = None
+
+    def _exists(self, key: bytes) -> bool:
+        value = self._pending.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._read(key)
+        return value is not None
+
+    @property
+    def pending_count(self) -> int:
+        return len(self._pending)
+
+    def write_pending(self, conn: sqlite3.Connection) -> None:
+        """Write the buffered changes; the caller owns the transaction."""
+        conn.executemany(
+            "INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)",
+            ((k, v) for k, v in self._pending.items() if v is not None),
+        )
+        conn.executemany(
+            "DELETE FROM kv WHERE k = ?", ((k,) for k, v in self._pending.items() if v is None)
+        )
+
+    def clear_pending(self) -> None:
+        self._pending.clear()
+
+
+class AtelierChain(MiningChain):
+    """The one chain class every embedded chain file is read with: Prague from genesis."""
+
+    chain_id = CHAIN_ID
+    vm_configuration = ((0, PragueVM),)
+
+    def create_header_from_parent(self, parent_header: Any, **header_params: Any) -> Any:
+        # Keep the gas limit constant (as eth-tester's own tester chain does).
+        header_params.setdefault("gas_limit", parent_header.gas_limit)
+        return super().create_header_from_parent(parent_header, **header_params)
+
+    def get_transaction_builder(self) -> Any:  # called by eth-tester's PyEVMBackend
+        return self.get_vm().get_transaction_builder()
+
+
+def new_chain(kv: SQLiteKeyValueDB, genesis_state: dict[bytes, int], timestamp: int) -> Any:
+    """A fresh chain in ``kv`` whose genesis funds ``genesis_state`` (address -> wei)."""
+    params = {
+        "coinbase": ZERO_ADDRESS,
+        "difficulty": POST_MERGE_DIFFICULTY,
+        "extra_data": b"",
+        "gas_limit": BLOCK_GAS_LIMIT,
+        "mix_hash": POST_MERGE_MIX_HASH,
+        "nonce": POST_MERGE_NONCE,
+        "receipt_root": BLANK_ROOT_HASH,
+        "timestamp": timestamp,
+        "transaction_root": BLANK_ROOT_HASH,
+    }
+    state = {
+        address: {"balance": wei, "nonce": 0, "code": b"", "storage": {}}
+        for address, wei in genesis_state.items()
+    }
+    return AtelierChain.from_genesis(AtomicDB(kv), params, state)
+
+
+def load_chain(kv: SQLiteKeyValueDB) -> Any:
+    """The chain stored in ``kv``, its pending block built on the stored canonical head."""
+    return AtelierChain(AtomicDB(kv))
+
+
+def block_logs(chain: Any, number: int) -> Iterator[RawLog]:
+    """The logs of canonical block ``number``, read from its receipts in the chain DB."""
+    chaindb = chain.chaindb
+    header = chaindb.get_canonical_block_header_by_number(number)
+    if header.receipt_root == BLANK_ROOT_HASH:
+        return
+    receipt_builder = chain.get_vm_class_for_block_number(number).get_receipt_builder()
+    tx_hashes = chaindb.get_block_transaction_hashes(header)
+    log_index = 0
+    for tx_index, receipt in enumerate(chaindb.get_receipts(header, receipt_builder)):
+        for log in receipt.logs:
+            topics = tuple(topic.to_bytes(32, "big") for topic in log.topics)
+            yield (
+                number,
+                log_index,
+                tx_index,
+                tx_hashes[tx_index],
+                header.hash,
+                log.address,
+                topics,
+                log.data,
+            )
+            log_index += 1
+
+
+class PersistedPyEVMBackend(PyEVMBackend):
+    """eth-tester's py-evm backend over our persisted chain, with a wall clock.
+
+    Every new block gets ``max(clock(), parent.timestamp + 1)`` where ``clock`` is the wall
+    clock plus the chain's stored offset; calls and gas estimates run against the pending
+    block at the time it would be mined with, so time-dependent checks agree with the tx.
+    """
+
+    def __init__(
+        self,
+        chain: Any,
+        private_keys: Callable[[], Sequence[bytes]],
+        clock: Callable[[], int],
+    ) -> None:
+        # Deliberately not PyEVMBackend.__init__: it would build a fresh in-memory chain.
+        self.chain = chain
+        self._private_keys = private_keys
+        self._account_keys: tuple[Any, ...] | None = None
+        self._clock = clock
+        self._pinned_timestamp: int | None = None
+
+    @property  # type: ignore[override]
+    def account_keys(self) -> tuple[Any, ...]:
+        """The dev accounts (``eth_accounts``), derived on first use (~0.1 s)."""
+        if self._account_keys is None:
+            self._account_keys = tuple(keys.PrivateKey(key) for key in self._private_keys())
+        return self._account_keys
+
+    @account_keys.setter
+    def account_keys(self, value: tuple[Any, ...]) -> None:
+        self._account_keys = value
+
+    # -- time ------------------------------------------------------------------------------
+    def next_timestamp(self) -> int:
+        """The timestamp the next block gets if mined now."""
+        if self._pinned_timestamp is not None:
+            return self._pinned_timestamp
+        parent = self.chain.chaindb.get_block_header_by_hash(self.chain.header.parent_hash)
+        return max(self._clock(), parent.timestamp + 1)
+
+    def pin_next_timestamp(self, timestamp: int) -> None:
+        self._pinned_timestamp = timestamp
+        self.refresh_pending_timestamp()
+
+    def refresh_pending_timestamp(self) -> None:
+        """Give the pending block the time it would be mined at, unless it already holds
+        transactions (their effects were computed at its current time)."""
+        header = self.chain.header
+        if header.transaction_root != BLANK_ROOT_HASH:
+            return
+        timestamp = self.next_timestamp()
+        if header.timestamp != timestamp:
+            self.chain.header = header.copy(timestamp=timestamp)
+
+    def mine_blocks(self, num_blocks: int = 1, coinbase: bytes = ZERO_ADDRESS) -> tuple:
+        hashes: list[bytes] = []
+        for _ in range(num_blocks):
+            try:
+                self.refresh_pending_timestamp()
+                hashes.extend(super().mine_blocks(1, coinbase))
+            finally:
+                self._pinned_timestamp = None
+        return tuple(hashes)
+
+    def time_travel(self, to_timestamp: int) -> int:
+        # eth-tester's own version mines at ``to_timestamp - 1``.
+        self.pin_next_timestamp(to_timestamp)
+        self.mine_blocks()
+        return to_timestamp
+
+    # -- transactions and calls --------------------------------------------------------------
+    def send_raw_transaction(self, raw_transaction: bytes) -> bytes:
+        self.refresh_pending_timestamp()
+        return super().send_raw_transaction(raw_transaction)
+
+    def send_signed_transaction(self, signed_transaction: Any, block_number: Any = "latest"):
+        self.refresh_pending_timestamp()
+        return super().send_signed_transaction(signed_transaction, block_number)
+
+    def send_transaction(self, transaction: Any) -> bytes:
+        self.refresh_pending_timestamp()
+        return super().send_transaction(transaction)
+
+    def call(self, transaction: Any, block_number: Any = "latest") -> bytes:
+        if block_number in ("latest", "pending"):
+            self.refresh_pending_timestamp()
+            block_number = "pending"
+        return super().call(transaction, block_number)
+
+    @replace_exceptions({InvalidInstruction: TransactionFailed, Revert: TransactionFailed})
+    def estimate_gas(self, transaction: Any, block_number: Any = "latest") -> int:
+        if block_number not in ("latest", "pending"):
+            return super().estimate_gas(transaction, block_number)
+        self.refresh_pending_timestamp()
+        unsigned = self._get_normalized_and_unsigned_evm_transaction(
+            {**transaction, "gas": 21000}, "pending"
+        )
+        spoofed = SpoofTransaction(unsigned, from_=transaction["from"])
+        return self.chain.estimate_gas(spoofed, self.chain.header)
+
+    def get_block_by_number(self, block_number: Any, full_transaction: bool = True) -> Any:
+        if block_number == "pending":
+            self.refresh_pending_timestamp()
+        return super().get_block_by_number(block_number, full_transaction)
+
+    # -- transaction lookups through py-evm's tx index (eth-tester scans every block) ---------
+    def _locate(self, transaction_hash: bytes) -> tuple[Any, Any, int, bool]:
+        pending = self.chain.get_block()
+        for index, transaction in enumerate(pending.transactions):
+            if transaction.hash == transaction_hash:
+                return pending, transaction, index, True
+        try:
+            number, index = self.chain.chaindb.get_transaction_index(transaction_hash)
+        except EVMTransactionNotFound:
+            raise TransactionNotFound(
+                f"No transaction found for transaction hash: {encode_hex(transaction_hash)}"
+            ) from None
+        block = self.chain.get_canonical_block_by_number(number)
+        return block, block.transactions[index], index, False
+
+    def get_transaction_by_hash(self, transaction_hash: bytes) -> Any:
+        block, transaction, index, is_pending = self._locate(transaction_hash)
+        return serialize_transaction(block, transaction, index, is_pending)
+
+    def get_transaction_receipt(self, transaction_hash: bytes) -> Any:
+        block, transaction, index, is_pending = self._locate(transaction_hash)
+        receipts = block.get_receipts(self.chain.chaindb)
+        return serialize_transaction_receipt(
+            block, receipts, transaction, index, is_pending, self.chain.get_vm()
+        )
+
+
+class AtelierEthereumTester(EthereumTester):
+    """eth-tester whose ``eth_getLogs`` is answered by the chain's log index."""
+
+    def __init__(
+        self,
+        backend: PersistedPyEVMBackend,
+        find_logs: Callable[[Any, Any, int, int], list[RawLog]],
+    ) -> None:
+        super().__init__(backend=backend)
+        self._find_logs = find_logs  # (addresses, topics, from_block, to_block)
+
+    def get_logs(self, from_block=None, to_block=None, address=None, topics=None):  # type: ignore[override]
+        self.validator.validate_inbound_filter_params(
+            from_block=from_block, to_block=to_block, address=address, topics=topics
+        )
+        raw_from, raw_to, raw_address, raw_topics = self.normalizer.normalize_inbound_filter_params(
+            from_block=from_block, to_block=to_block, address=address, topics=topics
+        )
+        bounds = []
+        for raw in (raw_from, raw_to):
+            if isinstance(raw, int):
+                bounds.append(raw)
+            else:
+                bounds.append(self.get_block_by_number(raw or "latest")["number"])
+        logs = self._find_logs(raw_address, raw_topics, bounds[0], bounds[1])
+        return tuple(
+            self.normalizer.normalize_outbound_log_entry(raw_log_entry(log)) for log in logs
+        )
+
+
+def raw_log_entry(log: RawLog) -> dict[str, Any]:
+    """A log in eth-tester's raw (backend) form."""
+    number, log_index, tx_index, tx_hash, block_hash, address, topics, data = log
+    return {
+        "type": "mined",
+        "log_index": log_index,
+        "transaction_index": tx_index,
+        "transaction_hash": tx_hash,
+        "block_hash": block_hash,
+        "block_number": number,
+        "address": address,
+        "data": data,
+        "topics": list(topics),
+    }
+
+
+def now() -> int:
+    return int(time.time())

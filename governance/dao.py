@@ -1,0 +1,397 @@
+"""The typed client of one deployed Atelier DAO: read its state, propose, vote, queue,
+execute and cancel, with pre-flight checks that explain in words why something cannot happen.
+
+The contracts stay the authority: pre-flight checks only give better messages, and every
+revert that still happens is decoded by ``atelier.governance.tx``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+from atelier.governance.artifacts import abi
+from atelier.governance.deploy import REPUTATION_UNIT, Deployment
+from atelier.governance.goals import Goal, GoalSpec
+from atelier.governance.messages import Explainer
+from atelier.governance.proposals import (
+    Action,
+    Proposal,
+    ProposalStatus,
+    Tally,
+    parse_proposal_created,
+)
+from atelier.governance.revert import ProposalState
+from atelier.governance.tx import transact
+from eth_account.messages import encode_typed_data
+from eth_utils import to_checksum_address
+
+from atelier.durations import format_duration
+from atelier.errors import AtelierError, TransactionFailed
+
+if TYPE_CHECKING:
+    from atelier.governance.accounts import Signer
+    from atelier.governance.chain.base import Chain
+    from web3.types import TxReceipt
+
+Support = Literal["against", "for", "abstain"]
+SUPPORT_CODES: dict[str, int] = {"against": 0, "for": 1, "abstain": 2}
+
+
+class ProposalNotFound(AtelierError):
+    pass
+
+
+class StudioDAO:
+    def __init__(
+        self, chain: Chain, deployment: Deployment, *, names: Mapping[str, str] | None = None
+    ) -> None:
+        self.chain = chain
+        self.deployment = deployment
+        w3 = chain.w3
+        self.token = w3.eth.contract(address=deployment.token, abi=abi("Reputation"))
+        self.governor = w3.eth.contract(address=deployment.governor, abi=abi("StudioGovernor"))
+        self.timelock = w3.eth.contract(
+            address=deployment.timelock, abi=abi("TimelockController")
+        )
+        self.registry = w3.eth.contract(address=deployment.registry, abi=abi("StudioRegistry"))
+        self._names = {to_checksum_address(a): n for a, n in (names or {}).items()}
+        self.explain = Explainer(self._name_of, self._number_of)
+
+    # -- naming -------------------------------------------------------------------------
+    def _name_of(self, address: str) -> str:
+        address = to_checksum_address(address)
+        if address == self.deployment.timelock:
+            return "the timelock"
+        return self._names.get(address, address)
+
+    def _number_of(self, proposal_id: int) -> str:
+        for proposal in self.proposals():
+            if proposal.id == proposal_id:
+                return str(proposal.number)
+        return f"{proposal_id:#x}"[:12] + "…"
+
+    # -- time ---------------------------------------------------------------------------
+    def now(self) -> int:
+        """The timestamp the next block will carry (what a transaction sent now sees)."""
+        w3 = self.chain.w3
+        try:
+            return int(w3.eth.get_block("pending")["timestamp"])
+        except Exception:  # nodes without a pending block: latest or the wall clock
+            return max(int(w3.eth.get_block("latest")["timestamp"]), int(time.time()))
+
+    # -- reads --------------------------------------------------------------------------
+    def reputation(self, address: str) -> int:
+        """Current voting power, in whole reputation points."""
+        return int(self.token.functions.getVotes(address).call()) // REPUTATION_UNIT
+
+    def settings(self) -> dict[str, Any]:
+        g = self.governor.functions
+        return {
+            "name": g.name().call(),
+            "voting_delay": int(g.votingDelay().call()),
+            "voting_period": int(g.votingPeriod().call()),
+            "proposal_threshold": int(g.proposalThreshold().call()) // REPUTATION_UNIT,
+            "quorum_percent": int(g.quorumNumerator().call()),
+            "timelock_delay": int(self.timelock.functions.getMinDelay().call()),
+            "guardian": g.proposalGuardian().call(),
+            "clock_mode": g.CLOCK_MODE().call(),
+            "total_reputation": int(self.token.functions.totalSupply().call()) // REPUTATION_UNIT,
+        }
+
+    def goals(self) -> list[Goal]:
+        count = int(self.registry.functions.goalCount().call())
+        texts = self._goal_texts()
+        goals = []
+        for goal_id in range(1, count + 1):
+            raw = self.registry.functions.getGoal(goal_id).call()
+            content_hash = bytes(raw[0])
+            goals.append(Goal(
+                id=goal_id, content_hash=content_hash, episodes=int(raw[1]),
+                audit_every=int(raw[2]), token_budget=int(raw[3]), active=bool(raw[4]),
+                spec=texts.get(content_hash),
+            ))
+        return goals
+
+    def goal(self, goal_id: int) -> Goal:
+        for goal in self.goals():
+            if goal.id == goal_id:
+                return goal
+        raise AtelierError(f"there is no goal {goal_id}", hint="see `atelier goal list`")
+
+    def _goal_texts(self) -> dict[bytes, GoalSpec]:
+        specs = (GoalSpec.from_description(p.description) for p in self.proposals())
+        return {spec.content_hash: spec for spec in specs if spec is not None}
+
+    def approved_prompt(self, agent: str) -> tuple[bytes, int]:
+        content_hash, version = self.registry.functions.approvedPrompt(agent).call()
+        return bytes(content_hash), int(version)
+
+    def proposals(self) -> list[Proposal]:
+        event = self.governor.events.ProposalCreated()
+        logs = self.chain.get_logs(
+            address=self.deployment.governor,
+            topics=[event.topic],
+            from_block=self.deployment.block,
+        )
+        proposals = []
+        for number, log in enumerate(logs, start=1):
+            proposal = parse_proposal_created(number, event.process_log(log))
+            proposals.append(self._with_summaries(proposal))
+        return proposals
+
+    def proposal(self, ref: str | int) -> Proposal:
+        """A proposal by number (``7``), full id, or a hex id prefix (``0x1a2b``)."""
+        proposals = self.proposals()
+        text = str(ref).strip().lower()
+        if text.isdigit() and 0 < int(text) <= len(proposals):
+            return proposals[int(text) - 1]
+        matches = [p for p in proposals if str(p.id) == text or f"{p.id:#x}".startswith(text)]
+        if text.startswith("0x") and len(text) >= 6 and len(matches) == 1:
+            return matches[0]
+        if len(matches) == 1 and not text.startswith("0x"):
+            return matches[0]
+        raise ProposalNotFound(
+            f"no proposal {ref!r} (there are {len(proposals)})",
+            hint="use the number shown by `atelier proposals list`",
+        )
+
+    def status(self, proposal: Proposal) -> ProposalStatus:
+        g = self.governor.functions
+        state = ProposalState(int(g.state(proposal.id).call()))
+        against, for_, abstain = g.proposalVotes(proposal.id).call()
+        now = self.now()
+        quorum = 0
+        if proposal.vote_start < int(self.chain.w3.eth.get_block("latest")["timestamp"]):
+            quorum = int(g.quorum(proposal.vote_start).call())
+        return ProposalStatus(
+            proposal=proposal,
+            state=state,
+            tally=Tally(int(against), int(for_), int(abstain)),
+            quorum=quorum,
+            eta=int(g.proposalEta(proposal.id).call()),
+            now=now,
+        )
+
+    def _with_summaries(self, proposal: Proposal) -> Proposal:
+        actions = tuple(
+            Action(a.target, a.value, a.calldata, self.describe_call(a.target, a.calldata))
+            for a in proposal.actions
+        )
+        return Proposal(**{**proposal.__dict__, "actions": actions})
+
+    @cached_property
+    def _contracts_by_address(self) -> dict[str, tuple[str, Any]]:
+        return {
+            self.deployment.registry: ("StudioRegistry", self.registry),
+            self.deployment.token: ("Reputation", self.token),
+            self.deployment.timelock: ("TimelockController", self.timelock),
+            self.deployment.governor: ("StudioGovernor", self.governor),
+        }
+
+    def describe_call(self, target: str, calldata: bytes) -> str:
+        known = self._contracts_by_address.get(to_checksum_address(target))
+        if known is None or len(calldata) < 4:
+            return f"call {target} with {len(calldata)} bytes"
+        name, contract = known
+        try:
+            fn, args = contract.decode_function_input(calldata)
+        except ValueError:
+            return f"{name}: unknown call {calldata[:4].hex()}"
+        shown = ", ".join(
+            f"{k}={'0x' + v.hex() if isinstance(v, bytes) else self._name_of(v) if k in ('to', 'from', 'account') else v}"  # noqa: E501
+            for k, v in args.items()
+        )
+        return f"{name}.{fn.fn_name}({shown})"
+
+    # -- writes -------------------------------------------------------------------------
+    def propose(self, signer: Signer, actions: Sequence[Action], description: str) -> Proposal:
+        """Open a proposal; if the identical one exists, return it instead (idempotent)."""
+        targets = [a.target for a in actions]
+        values = [a.value for a in actions]
+        calldatas = [a.calldata for a in actions]
+        g = self.governor.functions
+        from eth_utils import keccak
+
+        proposal_id = int(
+            g.hashProposal(targets, values, calldatas, keccak(text=description)).call()
+        )
+        if int(g.proposalSnapshot(proposal_id).call()) == 0:
+            transact(
+                self.chain, signer, g.propose(targets, values, calldatas, description),
+                action=f"{self._name_of(signer.address)}'s proposal", explain=self.explain,
+            )
+        return self.proposal(str(proposal_id))
+
+    def propose_goal(self, signer: Signer, spec: GoalSpec) -> Proposal:
+        calldata = self.registry.encode_abi(
+            "createGoal",
+            [spec.content_hash, spec.episodes, spec.audit_every, spec.token_budget],
+        )
+        action = Action(self.deployment.registry, 0, bytes.fromhex(calldata.removeprefix("0x")))
+        return self.propose(signer, [action], spec.description())
+
+    def check_can_vote(self, voter: str, proposal: Proposal) -> None:
+        """Raise a clear error if ``voter`` cannot vote on ``proposal`` right now."""
+        status = self.status(proposal)
+        who = self._name_of(voter)
+        n = proposal.number
+        if status.state is ProposalState.Pending:
+            wait = proposal.vote_start + 1 - status.now
+            raise TransactionFailed(
+                f"voting on proposal {n} opens in {format_duration(wait)}",
+                hint="on a local chain, `atelier chain advance` moves time forward",
+                error_name="GovernorUnexpectedProposalState",
+            )
+        if status.state is not ProposalState.Active:
+            ago = format_duration(status.now - proposal.vote_end)
+            raise TransactionFailed(
+                f"voting on proposal {n} closed {ago} ago; it is {status.state.name}",
+                error_name="GovernorUnexpectedProposalState",
+            )
+        if self.governor.functions.hasVoted(proposal.id, voter).call():
+            raise TransactionFailed(
+                f"{who} already voted on proposal {n}", error_name="GovernorAlreadyCastVote"
+            )
+        weight = int(self.governor.functions.getVotes(voter, proposal.vote_start).call())
+        if weight == 0:
+            raise TransactionFailed(
+                f"{who} had no voting power when proposal {n} opened",
+                hint="reputation is earned through accepted contributions and counts from "
+                "the proposal's snapshot on",
+                error_name="NoVotingPower",
+            )
+
+    def vote(
+        self, signer: Signer, proposal: Proposal, support: Support, reason: str | None = None
+    ) -> TxReceipt:
+        self.check_can_vote(signer.address, proposal)
+        g = self.governor.functions
+        code = SUPPORT_CODES[support]
+        fn = g.castVoteWithReason(proposal.id, code, reason) if reason else g.castVote(
+            proposal.id, code
+        )
+        return transact(
+            self.chain, signer, fn, action=f"{self._name_of(signer.address)}'s vote",
+            explain=self.explain,
+        )
+
+    def vote_by_signature(
+        self,
+        voter: Signer,
+        relayer: Signer,
+        proposal: Proposal,
+        support: Support,
+        reason: str | None = None,
+    ) -> TxReceipt:
+        """``voter`` signs an EIP-712 ballot off-chain; ``relayer`` submits it and pays gas."""
+        self.check_can_vote(voter.address, proposal)
+        g = self.governor.functions
+        code = SUPPORT_CODES[support]
+        signature = sign_ballot(
+            voter,
+            chain_id=self.chain.w3.eth.chain_id,
+            governor=self.deployment.governor,
+            name=g.name().call(),
+            version=g.version().call(),
+            proposal_id=proposal.id,
+            support=code,
+            nonce=int(g.nonces(voter.address).call()),
+            reason=reason,
+        )
+        fn = (
+            g.castVoteWithReasonAndParamsBySig(
+                proposal.id, code, voter.address, reason, b"", signature
+            )
+            if reason
+            else g.castVoteBySig(proposal.id, code, voter.address, signature)
+        )
+        return transact(
+            self.chain, relayer, fn,
+            action=f"{self._name_of(voter.address)}'s signed vote (relayed by "
+            f"{self._name_of(relayer.address)})",
+            explain=self.explain,
+        )
+
+    def queue(self, signer: Signer, proposal: Proposal) -> TxReceipt | None:
+        """Queue a succeeded proposal in the timelock; None if it is already queued."""
+        status = self.status(proposal)
+        if status.state in (ProposalState.Queued, ProposalState.Executed):
+            return None
+        if status.state is not ProposalState.Succeeded:
+            raise TransactionFailed(self._state_problem(status, "queued", "Succeeded"),
+                                    error_name="GovernorUnexpectedProposalState")
+        return transact(self.chain, signer, self.governor.functions.queue(*proposal.call_args()),
+                        action=f"queueing proposal {proposal.number}", explain=self.explain)
+
+    def execute(self, signer: Signer, proposal: Proposal) -> TxReceipt | None:
+        """Execute a queued proposal whose timelock delay is over; None if already executed."""
+        status = self.status(proposal)
+        if status.state is ProposalState.Executed:
+            return None
+        if status.state is ProposalState.Succeeded:
+            raise TransactionFailed(
+                f"proposal {proposal.number} passed but is not queued yet",
+                hint=f"run `atelier queue {proposal.number}` first", error_name="NotQueued",
+            )
+        if status.state is not ProposalState.Queued:
+            raise TransactionFailed(self._state_problem(status, "executed", "Queued"),
+                                    error_name="GovernorUnexpectedProposalState")
+        if status.eta > status.now:
+            raise TransactionFailed(
+                f"proposal {proposal.number} is queued; the timelock delay ends in "
+                f"{format_duration(status.eta - status.now)}",
+                hint="on a local chain, `atelier chain advance` moves time forward",
+                error_name="TimelockUnexpectedOperationState",
+            )
+        return transact(self.chain, signer, self.governor.functions.execute(*proposal.call_args()),
+                        action=f"executing proposal {proposal.number}", explain=self.explain)
+
+    def cancel(self, signer: Signer, proposal: Proposal) -> TxReceipt:
+        """Cancel: the proposer while it is pending, the ethics committee (guardian) any time
+        before execution."""
+        return transact(self.chain, signer, self.governor.functions.cancel(*proposal.call_args()),
+                        action=f"cancelling proposal {proposal.number}", explain=self.explain)
+
+    def _state_problem(self, status: ProposalStatus, verb: str, needed: str) -> str:
+        n = status.proposal.number
+        if status.state in (ProposalState.Pending, ProposalState.Active):
+            left = format_duration(status.proposal.vote_end + 1 - status.now)
+            return f"proposal {n} cannot be {verb} yet: voting is open for {left} more"
+        reason = ""
+        if status.state is ProposalState.Defeated:
+            reason = " (quorum not reached)" if not status.quorum_reached else " (more against)"
+        return f"proposal {n} cannot be {verb}: it is {status.state.name}{reason}, not {needed}"
+
+
+def sign_ballot(
+    voter: Signer,
+    *,
+    chain_id: int,
+    governor: str,
+    name: str,
+    version: str,
+    proposal_id: int,
+    support: int,
+    nonce: int,
+    reason: str | None = None,
+) -> bytes:
+    """EIP-712 signature of a Governor ballot (``ExtendedBallot`` when a reason is given)."""
+    domain = {"name": name, "version": version, "chainId": chain_id,
+              "verifyingContract": governor}
+    fields = [
+        {"name": "proposalId", "type": "uint256"}, {"name": "support", "type": "uint8"},
+        {"name": "voter", "type": "address"}, {"name": "nonce", "type": "uint256"},
+    ]
+    message: dict[str, Any] = {"proposalId": proposal_id, "support": support,
+                               "voter": voter.address, "nonce": nonce}
+    if reason:
+        types = {"ExtendedBallot": [*fields, {"name": "reason", "type": "string"},
+                                    {"name": "params", "type": "bytes"}]}
+        message |= {"reason": reason, "params": b""}
+    else:
+        types = {"Ballot": fields}
+    signable = encode_typed_data(domain, types, message)
+    return bytes(voter.account.sign_message(signable).signature)

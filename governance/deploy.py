@@ -1,0 +1,148 @@
+"""Deploy an Atelier DAO: timelock, reputation, governor, registry, then hand over power.
+
+Order: the timelock first (it owns the token and the registry), the token with the founding
+grants, the governor (proposer and canceller on the timelock), the registry; finally the
+deployer renounces its admin role, so from then on only proposals can change anything.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from atelier.governance.artifacts import abi, bytecode
+from atelier.governance.tx import deploy as deploy_contract
+from atelier.governance.tx import transact
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from atelier.governance.accounts import Signer
+    from atelier.governance.chain.base import Chain
+
+#: Reputation is an 18-decimals ERC-20 underneath; users see whole points.
+REPUTATION_UNIT = 10**18
+
+
+class DaoSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    voting_delay: int
+    voting_period: int
+    timelock_delay: int
+    quorum_percent: int
+    proposal_threshold: int  # in reputation points
+
+
+class Deployment(BaseModel):
+    """Where a DAO lives; saved as deployment.json in the workspace (no secrets, no URLs)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chain_id: int
+    chain_kind: str
+    studio_name: str
+    token: str
+    timelock: str
+    governor: str
+    registry: str
+    deployer: str
+    guardian: str
+    block: int
+    deployed_at: int
+    settings: DaoSettings
+    founding_members: dict[str, int]  # address -> reputation points
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.model_dump(), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Deployment:
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+Progress = Callable[[str], None]
+
+
+def deploy_dao(
+    chain: Chain,
+    deployer: Signer,
+    *,
+    studio_name: str,
+    settings: DaoSettings,
+    grants: Mapping[str, int],
+    guardian: str,
+    progress: Progress = lambda _step: None,
+    token_contract: str = "Reputation",
+    governor_contract: str = "StudioGovernor",
+) -> Deployment:
+    """Deploy the four contracts and wire their roles; ``grants`` maps address -> points.
+
+    ``token_contract`` / ``governor_contract`` exist for the gas benchmark, which deploys
+    plain OpenZeppelin reference contracts through this same path.
+    """
+    w3 = chain.w3
+    start_block = w3.eth.block_number + 1
+
+    def factory(name: str):
+        return w3.eth.contract(abi=abi(name), bytecode=bytecode(name))
+
+    def address_of(receipt: dict) -> str:
+        return str(receipt["contractAddress"])
+
+    progress("deploying the timelock")
+    timelock_address = address_of(deploy_contract(
+        chain, deployer, factory("TimelockController"),
+        settings.timelock_delay, [], ["0x0000000000000000000000000000000000000000"],
+        deployer.address, action="deploying the timelock",
+    ))
+    progress("deploying the reputation token")
+    holders = list(grants)
+    token_address = address_of(deploy_contract(
+        chain, deployer, factory(token_contract),
+        f"{studio_name} Reputation", "REP", timelock_address, holders,
+        [grants[h] * REPUTATION_UNIT for h in holders], action="deploying the reputation token",
+    ))
+    progress("deploying the governor")
+    governor_address = address_of(deploy_contract(
+        chain, deployer, factory(governor_contract),
+        token_address, timelock_address, settings.voting_delay, settings.voting_period,
+        settings.proposal_threshold * REPUTATION_UNIT, settings.quorum_percent, guardian,
+        action="deploying the governor",
+    ))
+    progress("deploying the studio registry")
+    registry_address = address_of(deploy_contract(
+        chain, deployer, factory("StudioRegistry"), timelock_address,
+        action="deploying the studio registry",
+    ))
+
+    progress("handing the timelock to the governor")
+    timelock = w3.eth.contract(address=timelock_address, abi=abi("TimelockController"))
+    for role_getter in ("PROPOSER_ROLE", "CANCELLER_ROLE"):
+        role = timelock.functions[role_getter]().call()
+        transact(chain, deployer, timelock.functions.grantRole(role, governor_address),
+                 action=f"granting the governor {role_getter}")
+    admin_role = timelock.functions.DEFAULT_ADMIN_ROLE().call()
+    transact(chain, deployer, timelock.functions.renounceRole(admin_role, deployer.address),
+             action="renouncing the deployer's admin role")
+
+    latest = w3.eth.get_block("latest")
+    return Deployment(
+        chain_id=w3.eth.chain_id,
+        chain_kind=chain.kind,
+        studio_name=studio_name,
+        token=token_address,
+        timelock=timelock_address,
+        governor=governor_address,
+        registry=registry_address,
+        deployer=deployer.address,
+        guardian=guardian,
+        block=start_block,
+        deployed_at=int(latest["timestamp"]) if latest else int(time.time()),
+        settings=settings,
+        founding_members=dict(grants),
+    )

@@ -1,0 +1,76 @@
+"""Production goals: what the studio should make, with what budget, and how often to audit.
+
+The full goal text travels in the proposal description (readable in any Governor UI); the
+registry stores its keccak256 content hash, so anyone can check the text that was approved.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Annotated
+
+from eth_utils import keccak
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+_GOAL_BLOCK = re.compile(r"```json atelier-goal\n(.*?)\n```", re.DOTALL)
+
+
+class GoalSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: Annotated[str, Field(min_length=1, max_length=120)]
+    brief: Annotated[str, Field(max_length=4000)] = ""
+    format: Annotated[str, Field(max_length=40)] = "serialized comic"
+    episodes: Annotated[int, Field(ge=1, le=1000)] = 2
+    audit_every: Annotated[int, Field(ge=1, le=1000)] = 1
+    token_budget: Annotated[int, Field(ge=0)] = 200_000
+
+    @model_validator(mode="after")
+    def _audit_within_run(self) -> GoalSpec:
+        if self.audit_every > self.episodes:
+            raise ValueError(
+                f"audit_every ({self.audit_every}) cannot exceed episodes ({self.episodes})"
+            )
+        return self
+
+    def canonical_json(self) -> str:
+        return json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":"))
+
+    @property
+    def content_hash(self) -> bytes:
+        return keccak(text=self.canonical_json())
+
+    def description(self) -> str:
+        """The proposal description: a readable summary plus the exact hashed document."""
+        return (
+            f"# Goal: {self.title}\n\n"
+            f"{self.brief}\n\n"
+            f"- format: {self.format}\n- episodes: {self.episodes}\n"
+            f"- audit every {self.audit_every} episode(s)\n- token budget: {self.token_budget}\n\n"
+            f"```json atelier-goal\n{self.canonical_json()}\n```\n"
+        )
+
+    @classmethod
+    def from_description(cls, description: str) -> GoalSpec | None:
+        match = _GOAL_BLOCK.search(description)
+        if not match:
+            return None
+        try:
+            return cls.model_validate_json(match.group(1))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A goal as stored on-chain (registry), with its text if a proposal carried it."""
+
+    id: int
+    content_hash: bytes
+    episodes: int
+    audit_every: int
+    token_budget: int
+    active: bool
+    spec: GoalSpec | None = None

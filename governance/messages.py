@@ -1,0 +1,91 @@
+"""Sentences for the custom errors of the Atelier contracts (OpenZeppelin's and ours)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from atelier.governance.deploy import REPUTATION_UNIT
+from atelier.governance.revert import DecodedRevert, OperationState, ProposalState
+
+
+class Explainer:
+    """Callable used by ``atelier.governance.tx``: DecodedRevert -> sentence (or None)."""
+
+    def __init__(
+        self, name_of: Callable[[str], str], number_of: Callable[[int], str]
+    ) -> None:
+        self._name = name_of
+        self._number = number_of
+
+    def __call__(self, error: DecodedRevert) -> str | None:
+        handler = getattr(self, f"_{error.name}", None)
+        if handler is None:
+            return None
+        try:
+            return handler(*error.args)
+        except (TypeError, ValueError):  # payload did not decode as expected
+            return None
+
+    def _GovernorUnexpectedProposalState(self, proposal_id: int, current: int, expected: bytes) -> str:  # noqa: E501
+        wanted = ProposalState.from_bitmap(int.from_bytes(expected, "big"))
+        return (
+            f"proposal {self._number(proposal_id)} is {ProposalState(current).name}; "
+            f"this needs it {' or '.join(s.name for s in wanted)}"
+        )
+
+    def _GovernorAlreadyCastVote(self, voter: str) -> str:
+        return f"{self._name(voter)} already voted on this proposal"
+
+    def _GovernorInsufficientProposerVotes(self, proposer: str, votes: int, threshold: int) -> str:
+        return (
+            f"{self._name(proposer)} has {votes // REPUTATION_UNIT} reputation; opening a "
+            f"proposal needs {threshold // REPUTATION_UNIT}"
+        )
+
+    def _GovernorUnableToCancel(self, proposal_id: int, account: str) -> str:
+        return (
+            f"{self._name(account)} cannot cancel proposal {self._number(proposal_id)}: only its "
+            "proposer (while voting has not opened) or the ethics committee can"
+        )
+
+    def _GovernorInvalidSignature(self, voter: str) -> str:
+        return f"the vote signature is not a valid signature of {self._name(voter)}"
+
+    def _GovernorInvalidProposalLength(self, targets: int, calldatas: int, values: int) -> str:
+        return f"malformed proposal: {targets} targets, {calldatas} calldatas, {values} values"
+
+    def _GovernorUnexpectedProposalStates(self, *args: object) -> str:
+        return "the proposal is not in a state that allows this"
+
+    def _TimelockUnexpectedOperationState(self, operation_id: bytes, expected: bytes) -> str:
+        wanted = [s.name for s in OperationState if int.from_bytes(expected, "big") & (1 << s)]
+        if "Ready" in wanted:
+            return "the timelock delay has not passed yet for this proposal"
+        return f"the timelock operation is not {' or '.join(wanted)}"
+
+    def _OwnableUnauthorizedAccount(self, account: str) -> str:
+        return (
+            f"{self._name(account)} may not do this: only the DAO's timelock (an executed "
+            "proposal) can"
+        )
+
+    def _ReputationNonTransferable(self) -> str:
+        return "reputation cannot be transferred or approved: it is earned, not bought"
+
+    def _AccessControlUnauthorizedAccount(self, account: str, role: bytes) -> str:
+        return f"{self._name(account)} lacks the timelock role needed for this"
+
+    def _GoalNotFound(self, goal_id: int) -> str:
+        return f"there is no goal {goal_id}"
+
+    def _InvalidGoalParameters(self, episodes: int, audit_every: int) -> str:
+        return f"a goal needs episodes ≥ 1 and 1 ≤ audit_every ≤ episodes (got {episodes}, {audit_every})"  # noqa: E501
+
+    def _EmptyContentHash(self) -> str:
+        return "the content hash is empty"
+
+    def _AuditAlreadyRecorded(self, run_id: bytes, index: int) -> str:
+        return f"audit {index} of run 0x{run_id.hex()[:12]}… is already recorded"
+
+    def _ERC5805FutureLookup(self, timepoint: int, clock: int) -> str:
+        return "that moment is still in the future on the chain clock"

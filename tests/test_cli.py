@@ -1,0 +1,139 @@
+"""The `atelier` CLI on the embedded chain: init, goals, proposals, votes, time, JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cli_helpers import atelier, write_config
+
+
+def test_full_lifecycle_through_the_cli(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    assert atelier(config, "init").code == 0
+    proposed = atelier(config, "goal", "propose", "--title", "Night Market", "--brief",
+                       "Stalls that only open after midnight.", "--as", "bob")
+    assert proposed.code == 0, proposed.err
+    assert "proposal 1" in proposed.out
+    assert "voting opens in" in proposed.out
+
+    early = atelier(config, "vote", "1", "for", "--as", "alice")
+    assert early.code == 1
+    assert "voting on proposal 1 opens in" in early.err
+    assert "Traceback" not in early.err + early.out
+
+    assert atelier(config, "chain", "advance", "11s").code == 0
+    assert atelier(config, "vote", "1", "for", "--as", "alice", "--reason", "yes").code == 0
+    signed = atelier(config, "vote", "1", "against", "--as", "carol", "--by-signature")
+    assert signed.code == 0, signed.err
+    assert "carol voted against on proposal 1 with 100 reputation" in signed.out
+    again = atelier(config, "vote", "1", "for", "--as", "alice")
+    assert (again.code, again.err.strip()) == (1, "error: alice already voted on proposal 1")
+    outsider = atelier(config, "vote", "1", "for", "--as", "mallory")
+    assert "mallory had no voting power when proposal 1 opened" in outsider.err
+
+    shown = json.loads(atelier(config, "proposals", "show", "1", "--json").out)
+    assert shown["state"] == "Active"
+    assert shown["votes"] == {"for": str(100 * 10**18), "against": str(100 * 10**18),
+                              "abstain": "0"}
+    assert "createGoal" in shown["actions"][0]["summary"]
+    assert "Stalls that only open after midnight." in shown["description"]
+
+    assert atelier(config, "vote", "1", "for", "--as", "bob").code == 0  # ties are defeated
+    assert atelier(config, "chain", "advance", "5m").code == 0
+    listed = json.loads(atelier(config, "proposals", "list", "--json").out)
+    assert [p["state"] for p in listed] == ["Succeeded"]
+    assert atelier(config, "queue", "1").code == 0
+    early_exec = atelier(config, "execute", "1")
+    assert early_exec.code == 1
+    assert "the timelock delay ends in" in early_exec.err
+    assert atelier(config, "chain", "advance", "1m").code == 0
+    assert atelier(config, "execute", "1").code == 0
+    assert "already executed" in atelier(config, "execute", "1").out
+
+    goals = json.loads(atelier(config, "goal", "list", "--json").out)
+    assert [(g["id"], g["title"], g["active"]) for g in goals] == [(1, "Night Market", True)]
+    status = json.loads(atelier(config, "dao", "status", "--json").out)
+    assert status["members"] == {"alice": 100, "bob": 100, "carol": 100}
+    assert status["settings"]["voting_delay"] == 10
+
+
+def test_json_output_never_contains_private_keys(tmp_path: Path) -> None:
+    from atelier.governance.accounts import dev_signers
+
+    config = write_config(tmp_path)
+    outputs = [atelier(config, "init", "--json"), atelier(config, "accounts", "list", "--json"),
+               atelier(config, "dao", "status", "--json")]
+    text = "".join(r.out + r.err for r in outputs)
+    for signer in dev_signers().values():
+        assert signer.account.key.hex().removeprefix("0x") not in text
+    assert dev_signers()["alice"].address in text  # the check above looked at real output
+    stored = "".join(p.read_text(errors="ignore") for p in (tmp_path / ".atelier").glob("*.json"))
+    for signer in dev_signers().values():
+        assert signer.account.key.hex().removeprefix("0x") not in stored
+
+
+def test_init_refuses_an_existing_workspace_unless_forced(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    assert atelier(config, "init").code == 0
+    first = json.loads((tmp_path / ".atelier" / "deployment.json").read_text())
+    refused = atelier(config, "init")
+    assert refused.code == 1
+    assert "already holds a studio" in refused.err
+    assert "--force" in refused.err
+    forced = atelier(config, "init", "--force")
+    assert forced.code == 0, forced.err
+    backups = list(tmp_path.glob(".atelier.bak-*"))
+    assert len(backups) == 1
+    assert json.loads((backups[0] / "deployment.json").read_text()) == first
+    assert (tmp_path / ".atelier" / "deployment.json").exists()
+
+
+def test_commands_before_init_say_what_to_do(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    result = atelier(config, "proposals", "list")
+    assert result.code == 1
+    assert "no studio in workspace" in result.err
+    assert "atelier init" in result.err
+
+
+def test_unknown_proposal_and_account(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    atelier(config, "init")
+    missing = atelier(config, "proposals", "show", "9")
+    assert (missing.code, "no proposal '9'" in missing.err) == (1, True)
+    stranger = atelier(config, "goal", "propose", "--title", "x", "--as", "zed")
+    assert stranger.code == 1
+    assert "no dev account called 'zed'" in stranger.err
+
+
+def test_invalid_goal_and_duration_are_clear(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    atelier(config, "init")
+    bad_goal = atelier(config, "goal", "propose", "--title", "x", "--episodes", "2",
+                       "--audit-every", "3")
+    assert bad_goal.code == 1
+    assert "audit_every (3) cannot exceed episodes (2)" in bad_goal.err
+    bad_time = atelier(config, "chain", "advance", "soon")
+    assert bad_time.code == 1
+    assert "'soon' is not a duration; write e.g. '90s'" in bad_time.err
+
+
+def test_unreachable_rpc_node_is_a_clear_error(tmp_path: Path) -> None:
+    config = write_config(tmp_path, '[chain]\nkind = "rpc"\n'
+                          'rpc_url = "http://127.0.0.1:9/v3/SECRETKEY"\nrequest_timeout = "2s"\n')
+    result = atelier(config, "chain", "status")
+    assert result.code == 1
+    assert "cannot reach the chain node at http://127.0.0.1:9" in result.err
+    assert "SECRETKEY" not in result.err + result.out
+    assert "Traceback" not in result.err
+
+
+def test_demo_runs_the_governed_loop(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    result = atelier(config, "demo", "--workspace", str(tmp_path / "demo"))
+    assert result.code == 0, result.err
+    assert "goal 1 is active on-chain" in result.out
+    listed = atelier(config, "--workspace", str(tmp_path / "demo"), "proposals", "list",
+                     "--json")
+    assert [p["state"] for p in json.loads(listed.out)] == ["Executed"]

@@ -1,0 +1,215 @@
+"""The DAO lifecycle and every revert a user can hit, on the embedded EVM and on anvil."""
+
+from __future__ import annotations
+
+import pytest
+from atelier.governance.accounts import dev_signer
+from atelier.governance.dao import StudioDAO
+from atelier.governance.deploy import REPUTATION_UNIT, DaoSettings
+from atelier.governance.goals import GoalSpec
+from atelier.governance.proposals import Action
+from atelier.governance.revert import ProposalState
+from atelier.governance.tx import transact
+from dao_helpers import TEST_SETTINGS, close_voting, deploy_test_dao, open_voting, pass_and_execute
+
+from atelier.errors import TransactionFailed
+
+GOAL = GoalSpec(title="The Lighthouse Keepers", brief="Two keepers, one storm.", episodes=2,
+                audit_every=1, token_budget=50_000)
+
+
+def test_deployment_hands_power_to_the_dao(dao: StudioDAO) -> None:
+    settings = dao.settings()
+    assert settings["voting_delay"] == TEST_SETTINGS.voting_delay
+    assert settings["voting_period"] == TEST_SETTINGS.voting_period
+    assert settings["timelock_delay"] == TEST_SETTINGS.timelock_delay
+    assert settings["quorum_percent"] == TEST_SETTINGS.quorum_percent
+    assert settings["clock_mode"] == "mode=timestamp"
+    assert settings["guardian"] == dev_signer("ethics").address
+    assert dao.reputation(dev_signer("alice").address) == 100  # self-delegated at mint
+    assert dao.reputation(dev_signer("mallory").address) == 0
+    timelock = dao.timelock.functions
+    admin = timelock.DEFAULT_ADMIN_ROLE().call()
+    assert not timelock.hasRole(admin, dao.deployment.deployer).call()
+    assert timelock.hasRole(timelock.PROPOSER_ROLE().call(), dao.deployment.governor).call()
+    assert dao.token.functions.owner().call() == dao.deployment.timelock
+    assert dao.registry.functions.owner().call() == dao.deployment.timelock
+
+
+def test_goal_lifecycle_end_to_end(dao: StudioDAO) -> None:
+    proposal = dao.propose_goal(dev_signer("alice"), GOAL)
+    assert proposal.number == 1
+    assert dao.status(proposal).state is ProposalState.Pending
+    open_voting(dao, proposal)
+    dao.vote(dev_signer("alice"), proposal, "for")
+    dao.vote(dev_signer("bob"), proposal, "against", reason="too dark")
+    dao.vote_by_signature(dev_signer("carol"), dev_signer("deployer"), proposal, "for")
+    tally = dao.status(proposal).tally
+    assert (tally.for_, tally.against, tally.abstain) == (
+        200 * REPUTATION_UNIT, 100 * REPUTATION_UNIT, 0)
+    close_voting(dao, proposal)
+    assert dao.status(proposal).state is ProposalState.Succeeded
+    dao.queue(dev_signer("bob"), proposal)
+    assert dao.queue(dev_signer("bob"), proposal) is None  # idempotent
+    dao.chain.advance_time(TEST_SETTINGS.timelock_delay + 1)  # type: ignore[attr-defined]
+    dao.execute(dev_signer("carol"), proposal)
+    assert dao.execute(dev_signer("carol"), proposal) is None  # idempotent
+    [goal] = dao.goals()
+    assert goal.content_hash == GOAL.content_hash
+    assert (goal.episodes, goal.audit_every, goal.token_budget, goal.active) == (2, 1, 50_000, True)
+    assert goal.spec == GOAL  # the text is recovered from the proposal and matches the hash
+
+
+def test_signed_vote_with_reason_is_counted_for_the_signer(dao: StudioDAO) -> None:
+    proposal = dao.propose_goal(dev_signer("alice"), GOAL)
+    open_voting(dao, proposal)
+    dao.vote_by_signature(dev_signer("bob"), dev_signer("mallory"), proposal, "abstain",
+                          reason="conflict of interest")
+    assert dao.governor.functions.hasVoted(proposal.id, dev_signer("bob").address).call()
+    assert not dao.governor.functions.hasVoted(proposal.id, dev_signer("mallory").address).call()
+    assert dao.status(proposal).tally.abstain == 100 * REPUTATION_UNIT
+
+
+def test_proposing_the_same_thing_twice_returns_the_existing_proposal(dao: StudioDAO) -> None:
+    first = dao.propose_goal(dev_signer("alice"), GOAL)
+    again = dao.propose_goal(dev_signer("alice"), GOAL)
+    assert again.id == first.id
+    assert len(dao.proposals()) == 1
+    assert dao.proposal("1").id == first.id
+    assert dao.proposal(hex(first.id)[:10]).id == first.id
+
+
+def test_non_member_cannot_vote(dao: StudioDAO) -> None:
+    proposal = dao.propose_goal(dev_signer("alice"), GOAL)
+    open_voting(dao, proposal)
+    with pytest.raises(TransactionFailed, match="mallory had no voting power when proposal 1"):
+        dao.vote(dev_signer("mallory"), proposal, "for")
+    # Even bypassing the client, the governor counts a zero-weight vote as nothing.
+    transact(dao.chain, dev_signer("mallory"), dao.governor.functions.castVote(proposal.id, 1),
+             action="raw vote")
+    assert dao.status(proposal).tally.for_ == 0
+
+
+def test_double_vote_is_refused(dao: StudioDAO) -> None:
+    proposal = dao.propose_goal(dev_signer("alice"), GOAL)
+    open_voting(dao, proposal)
+    dao.vote(dev_signer("bob"), proposal, "for")
+    with pytest.raises(TransactionFailed, match="bob already voted on proposal 1"):
+        dao.vote(dev_signer("bob"), proposal, "against")
+    with pytest.raises(TransactionFailed) as raised:
+        transact(dao.chain, dev_signer("bob"), dao.governor.functions.castVote(proposal.id, 0),
+                 action="raw vote", explain=dao.explain)
+    assert raised.value.error_name == "GovernorAlreadyCastVote"
+    assert "bob already voted" in raised.value.message
+
+
+def test_vote_before_opening_and_after_deadline(dao: StudioDAO) -> None:
+    proposal = dao.propose_goal(dev_signer("alice"), GOAL)
+    with pytest.raises(TransactionFailed, match="voting on proposal 1 opens in"):
+        dao.vote(dev_signer("bob"), proposal, "for")
+    open_voting(dao, proposal)
+    close_voting(dao, proposal)
+    with pytest.raises(TransactionFailed, match=r"closed .* ago; it is Defeated"):
+        dao.vote(dev_signer("bob"), proposal, "for")
+    with pytest.raises(TransactionFailed) as raised:
+        transact(dao.chain, dev_signer("bob"), dao.governor.functions.castVote(proposal.id, 1),
+                 action="raw vote", explain=dao.explain)
+    assert raised.value.error_name == "GovernorUnexpectedProposalState"
+    assert "proposal 1 is Defeated; this needs it Active" in raised.value.message
+
+
+def test_defeated_proposal_cannot_be_queued(dao: StudioDAO) -> None:
+    proposal = dao.propose_goal(dev_signer("alice"), GOAL)
+    open_voting(dao, proposal)
+    dao.vote(dev_signer("alice"), proposal, "against")
+    dao.vote(dev_signer("bob"), proposal, "against")
+    dao.vote(dev_signer("carol"), proposal, "for")
+    close_voting(dao, proposal)
+    with pytest.raises(TransactionFailed, match=r"it is Defeated \(more against\)"):
+        dao.queue(dev_signer("alice"), proposal)
+
+
+def test_execute_before_timelock_delay(dao: StudioDAO) -> None:
+    proposal = dao.propose_goal(dev_signer("alice"), GOAL)
+    open_voting(dao, proposal)
+    dao.vote(dev_signer("alice"), proposal, "for")
+    close_voting(dao, proposal)
+    dao.queue(dev_signer("alice"), proposal)
+    with pytest.raises(TransactionFailed, match="the timelock delay ends in"):
+        dao.execute(dev_signer("alice"), proposal)
+    with pytest.raises(TransactionFailed) as raised:
+        transact(dao.chain, dev_signer("alice"),
+                 dao.governor.functions.execute(*proposal.call_args()), action="raw execute",
+                 explain=dao.explain)
+    assert raised.value.error_name == "TimelockUnexpectedOperationState"
+    assert dao.goals() == []
+
+
+def test_registry_and_token_obey_only_the_timelock(dao: StudioDAO) -> None:
+    alice = dev_signer("alice")
+    with pytest.raises(TransactionFailed) as raised:
+        transact(dao.chain, alice,
+                 dao.registry.functions.createGoal(GOAL.content_hash, 2, 1, 10),
+                 action="registry write", explain=dao.explain)
+    assert raised.value.error_name == "OwnableUnauthorizedAccount"
+    assert "alice may not do this: only the DAO's timelock" in raised.value.message
+    with pytest.raises(TransactionFailed) as raised:
+        transact(dao.chain, alice, dao.registry.functions.setPromptHash("scriptwriter", b"\1" * 32),
+                 action="registry write", explain=dao.explain)
+    assert raised.value.error_name == "OwnableUnauthorizedAccount"
+    with pytest.raises(TransactionFailed) as raised:
+        transact(dao.chain, alice, dao.token.functions.mint(alice.address, 10**18),
+                 action="mint", explain=dao.explain)
+    assert raised.value.error_name == "OwnableUnauthorizedAccount"
+
+
+def test_reputation_cannot_be_transferred_or_approved(dao: StudioDAO) -> None:
+    alice, bob = dev_signer("alice"), dev_signer("bob")
+    for fn in (dao.token.functions.transfer(bob.address, 10**18),
+               dao.token.functions.approve(bob.address, 10**18)):
+        with pytest.raises(TransactionFailed) as raised:
+            transact(dao.chain, alice, fn, action="transfer", explain=dao.explain)
+        assert raised.value.error_name == "ReputationNonTransferable"
+        assert "earned, not bought" in raised.value.message
+    assert dao.reputation(alice.address) == 100
+
+
+def test_ethics_committee_cancels_an_active_proposal(dao: StudioDAO) -> None:
+    proposal = dao.propose_goal(dev_signer("alice"), GOAL)
+    open_voting(dao, proposal)
+    dao.vote(dev_signer("alice"), proposal, "for")
+    with pytest.raises(TransactionFailed) as raised:
+        dao.cancel(dev_signer("bob"), proposal)
+    assert raised.value.error_name == "GovernorUnableToCancel"
+    assert "bob cannot cancel proposal 1" in raised.value.message
+    dao.cancel(dev_signer("ethics"), proposal)
+    assert dao.status(proposal).state is ProposalState.Canceled
+    with pytest.raises(TransactionFailed, match="cannot be queued: it is Canceled"):
+        dao.queue(dev_signer("alice"), proposal)
+
+
+def test_proposer_may_cancel_only_before_voting_opens(dao: StudioDAO) -> None:
+    pending = dao.propose_goal(dev_signer("alice"), GOAL)
+    dao.cancel(dev_signer("alice"), pending)
+    assert dao.status(pending).state is ProposalState.Canceled
+
+
+def test_prompt_hash_update_through_governance(dao: StudioDAO) -> None:
+    new_hash = b"\x42" * 32
+    calldata = dao.registry.encode_abi("setPromptHash", ["scriptwriter", new_hash])
+    action = Action(dao.deployment.registry, 0, bytes.fromhex(calldata[2:]))
+    proposal = dao.propose(dev_signer("bob"), [action], "# Prompt: scriptwriter v1")
+    assert "setPromptHash" in proposal.actions[0].summary
+    pass_and_execute(dao, proposal)
+    assert dao.approved_prompt("scriptwriter") == (new_hash, 1)
+    assert dao.approved_prompt("designer") == (b"\0" * 32, 0)
+
+
+def test_proposal_threshold_is_enforced(chain) -> None:
+    strict = DaoSettings(**{**TEST_SETTINGS.model_dump(), "proposal_threshold": 150})
+    dao = deploy_test_dao(chain, strict)
+    chain.advance_time(2)  # the threshold reads reputation as of the previous second
+    with pytest.raises(TransactionFailed) as raised:
+        dao.propose_goal(dev_signer("alice"), GOAL)
+    assert raised.value.error_name == "GovernorInsufficientProposerVotes"
+    assert "alice has 100 reputation; opening a proposal needs 150" in raised.value.message
