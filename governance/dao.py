@@ -12,6 +12,11 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
+from eth_account.messages import encode_typed_data
+from eth_utils import to_checksum_address
+
+from atelier.durations import format_duration
+from atelier.errors import AtelierError, TransactionFailed
 from atelier.governance.artifacts import abi
 from atelier.governance.deploy import REPUTATION_UNIT, Deployment
 from atelier.governance.goals import Goal, GoalSpec
@@ -25,16 +30,12 @@ from atelier.governance.proposals import (
 )
 from atelier.governance.revert import ProposalState
 from atelier.governance.tx import transact
-from eth_account.messages import encode_typed_data
-from eth_utils import to_checksum_address
-
-from atelier.durations import format_duration
-from atelier.errors import AtelierError, TransactionFailed
 
 if TYPE_CHECKING:
+    from web3.types import TxReceipt
+
     from atelier.governance.accounts import Signer
     from atelier.governance.chain.base import Chain
-    from web3.types import TxReceipt
 
 Support = Literal["against", "for", "abstain"]
 SUPPORT_CODES: dict[str, int] = {"against": 0, "for": 1, "abstain": 2}

@@ -13,10 +13,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel, ConfigDict
+
 from atelier.governance.artifacts import abi, bytecode
 from atelier.governance.tx import deploy as deploy_contract
 from atelier.governance.tx import transact
-from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from atelier.governance.accounts import Signer

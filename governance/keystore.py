@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from atelier.governance.accounts import Signer
 from eth_account import Account
 
 from atelier.errors import AtelierError
+from atelier.governance.accounts import Signer
 
 PASSPHRASE_ENV = "ATELIER_PASSPHRASE"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from atelier.governance.revert import ProposalState
 from eth_utils import keccak
+
+from atelier.governance.revert import ProposalState
 
 
 @dataclass(frozen=True)

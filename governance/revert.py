@@ -8,9 +8,10 @@ from enum import IntEnum
 from functools import cache
 from typing import Any
 
-from atelier.governance.artifacts import abi
 from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+
+from atelier.governance.artifacts import abi
 
 _ALL_CONTRACTS = ("Reputation", "TimelockController", "StudioGovernor", "StudioRegistry")
 

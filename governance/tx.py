@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import ast
 import re
-
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from atelier.errors import TransactionFailed
 from atelier.governance.revert import DecodedRevert, decode_revert
 
-from atelier.errors import TransactionFailed
-
 if TYPE_CHECKING:
-    from atelier.governance.accounts import Signer
-    from atelier.governance.chain.base import Chain
     from web3.contract.contract import ContractFunction
     from web3.types import TxReceipt
+
+    from atelier.governance.accounts import Signer
+    from atelier.governance.chain.base import Chain
 
 #: Turns a decoded revert into a sentence for users, or None to use the generic one.
 Explainer = Callable[[DecodedRevert], str | None]

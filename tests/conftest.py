@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from atelier.governance.chain.anvil import find_anvil, running_anvil
 from atelier.governance.chain.base import DevChain
 from atelier.governance.dao import StudioDAO
+
 from dao_helpers import deploy_test_dao
 
 

@@ -20,4 +20,5 @@ def test_rebuilding_the_contracts_reproduces_the_committed_artifacts(tmp_path: P
     rebuilt = sorted(p.name for p in tmp_path.glob("*.json"))
     assert rebuilt == committed
     for name in committed:
-        assert (tmp_path / name).read_bytes() == (GOVERNANCE / "artifacts" / name).read_bytes(), name
+        expected = (GOVERNANCE / "artifacts" / name).read_bytes()
+        assert (tmp_path / name).read_bytes() == expected, name

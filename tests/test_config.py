@@ -8,6 +8,7 @@ import pytest
 
 from atelier.config import Config, load_config
 from atelier.errors import ConfigError
+
 from cli_helpers import atelier
 
 REPO_CONFIG = Path(__file__).resolve().parents[1] / "config.toml"

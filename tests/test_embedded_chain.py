@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from atelier.governance.accounts import DEV_BALANCE_WEI, dev_signer
-from atelier.governance.chain.embedded import EmbeddedChain
 from eth_utils import keccak
 
 from atelier.errors import ChainError, ChainUnavailable
+from atelier.governance.accounts import DEV_BALANCE_WEI, dev_signer
+from atelier.governance.chain.embedded import EmbeddedChain
 
 DAY = 24 * 3600
 VALUE_SET = keccak(text="ValueSet(address,uint256)")
@@ -182,10 +182,8 @@ def test_state_persists_across_processes(path: Path) -> None:
     assert (second["start_block"], second["block"]) == (2, 3)
     assert (third["start_block"], third["block"]) == (3, 4)
     # history is kept and timestamps never go back and follow the wall clock
-    assert (
-        third["timestamps"][:4] == second["timestamps"]
-        and second["timestamps"][:3] == first["timestamps"]
-    )
+    assert second["timestamps"][:3] == first["timestamps"]
+    assert third["timestamps"][:4] == second["timestamps"]
     stamps = third["timestamps"]
     assert all(a < b for a, b in itertools.pairwise(stamps))
     assert int(start) <= stamps[0] and stamps[-1] <= int(end) + len(stamps)
@@ -277,6 +275,33 @@ def test_blocks_follow_the_wall_clock(path: Path) -> None:
         stamps = [chain.mine() for _ in range(3)]
         assert stamps == sorted(set(stamps)) and stamps[0] > genesis
         assert stamps[-1] <= int(time.time()) + 3
+
+
+def test_each_block_gets_wall_clock_plus_offset_or_parent_plus_one(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from atelier.governance.chain import pyevm
+
+    wall = 2_000_000_000
+    monkeypatch.setattr(pyevm, "now", lambda: wall)
+    with EmbeddedChain.open(path) as chain:
+        contract = deploy(chain)
+        assert [chain.w3.eth.get_block(n).timestamp for n in (0, 1)] == [wall, wall + 1]
+        assert chain.mine() == wall + 2  # many blocks in one second: parent + 1
+        wall += 100
+        assert chain.mine() == wall  # then the wall clock again
+        assert chain.mine(wall + 5) == wall + 5  # exactly the asked time, ahead of the clock
+        assert chain.mine() == wall + 6 and chain.time_offset == 5
+        wall += 1000
+        assert chain.mine(wall - 500) == wall - 500  # behind the clock, after the latest
+        assert chain.advance_time(DAY) == wall + 5 + DAY
+        assert chain.time_offset == DAY + 5
+    wall += 60
+    with EmbeddedChain.open(path) as chain:  # the offset persists
+        assert chain.next_timestamp() == wall + DAY + 5
+        assert int.from_bytes(chain.w3.eth.call({"to": contract}), "big") == wall + DAY + 5
+        receipt = set_value(chain, "alice", contract, 1)
+        assert chain.w3.eth.get_block(receipt.blockNumber).timestamp == wall + DAY + 5
 
 
 def test_advance_time_moves_the_clock_and_persists(path: Path) -> None:
@@ -430,5 +455,13 @@ def test_get_logs_agrees_with_eth_tester_and_filters_topics(path: Path) -> None:
         assert chain.get_logs(address=first, from_block=9, to_block=4) == []
         event = chain.w3.eth.contract(address=first, abi=VALUE_SET_ABI).events.ValueSet()
         decoded = event.process_log(only_bob[-1])
-        assert decoded.args.who == bob and decoded.args.value == 99
-        assert decoded.blockNumber == chain.block_number
+        assert decoded["args"] == {"who": bob, "value": 99}
+        assert decoded["blockNumber"] == chain.block_number
+
+
+def test_a_chain_file_without_chain_data_is_refused(path: Path) -> None:
+    EmbeddedChain.open(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM kv")
+    with pytest.raises(ChainError, match="holds no chain data"):
+        EmbeddedChain.open(path)

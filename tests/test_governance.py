@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+from atelier.errors import TransactionFailed
 from atelier.governance.accounts import dev_signer
 from atelier.governance.dao import StudioDAO
 from atelier.governance.deploy import REPUTATION_UNIT, DaoSettings
@@ -10,9 +12,8 @@ from atelier.governance.goals import GoalSpec
 from atelier.governance.proposals import Action
 from atelier.governance.revert import ProposalState
 from atelier.governance.tx import transact
-from dao_helpers import TEST_SETTINGS, close_voting, deploy_test_dao, open_voting, pass_and_execute
 
-from atelier.errors import TransactionFailed
+from dao_helpers import TEST_SETTINGS, close_voting, deploy_test_dao, open_voting, pass_and_execute
 
 GOAL = GoalSpec(title="The Lighthouse Keepers", brief="Two keepers, one storm.", episodes=2,
                 audit_every=1, token_budget=50_000)

@@ -19,19 +19,20 @@ Importing this module is cheap; py-evm, eth-tester and web3 are imported by ``op
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from atelier.errors import ChainError, ChainUnavailable
+from atelier.governance.chain import logindex
 from atelier.governance.chain.base import DevChain
 
-from atelier.errors import ChainError, ChainUnavailable
-
 if TYPE_CHECKING:
-    from atelier.governance.chain.pyevm import RawLog
     from filelock import BaseFileLock
     from web3 import Web3
+
+    from atelier.governance.chain.logindex import RawLog
 
 FILE_FORMAT = "atelier-embedded-chain"
 SCHEMA_VERSION = 1
@@ -40,19 +41,7 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 _SCHEMA = (
     "CREATE TABLE kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    """CREATE TABLE logs (
-        block_number INTEGER NOT NULL,
-        log_index INTEGER NOT NULL,
-        tx_index INTEGER NOT NULL,
-        tx_hash BLOB NOT NULL,
-        block_hash BLOB NOT NULL,
-        address BLOB NOT NULL,
-        topic0 BLOB, topic1 BLOB, topic2 BLOB, topic3 BLOB,
-        data BLOB NOT NULL,
-        PRIMARY KEY (block_number, log_index)
-    ) WITHOUT ROWID""",
-    "CREATE INDEX logs_by_address ON logs (address, block_number)",
-    "CREATE INDEX logs_by_topic0 ON logs (topic0, block_number)",
+    *logindex.SCHEMA,
 )
 _RESET_HINT = "move the file aside (or delete it) to start a new embedded chain"
 
@@ -144,51 +133,16 @@ class EmbeddedChain(DevChain):
         to_block: int | None = None,
     ) -> list[dict[str, Any]]:
         """Logs of the canonical chain with eth_getLogs semantics (address list = any of;
-        topic ``None`` = wildcard, list = any of), as web3 ``AttributeDict`` log receipts
+        topic ``None`` = wildcard, list = any of), as dicts shaped like web3's log receipts
         (``contract.events.X().process_log(log)`` decodes them)."""
-        from eth_utils import to_canonical_address, to_checksum_address
-        from hexbytes import HexBytes
-        from web3.datastructures import AttributeDict
-
         self._ensure_open()
-        if address is None:
-            addresses = None
-        elif isinstance(address, str):
-            addresses = to_canonical_address(address)
-        else:
-            addresses = tuple(to_canonical_address(item) for item in address)
-        raw_topics = None if topics is None else tuple(_raw_topic_filter(t) for t in topics)
-        end = self.block_number if to_block is None else to_block
-        checksummed: dict[bytes, str] = {}
-        logs = []
-        for (
-            number,
-            log_index,
-            tx_index,
-            tx_hash,
-            block_hash,
-            log_address,
-            log_topics,
-            data,
-        ) in self._find_raw_logs(addresses, raw_topics, max(from_block, 0), end):
-            if log_address not in checksummed:
-                checksummed[log_address] = to_checksum_address(log_address)
-            logs.append(
-                AttributeDict(
-                    {
-                        "address": checksummed[log_address],
-                        "topics": [HexBytes(topic) for topic in log_topics],
-                        "data": HexBytes(data),
-                        "blockNumber": number,
-                        "blockHash": HexBytes(block_hash),
-                        "transactionHash": HexBytes(tx_hash),
-                        "transactionIndex": tx_index,
-                        "logIndex": log_index,
-                        "removed": False,
-                    }
-                )
-            )
-        return logs
+        found = self._find_raw_logs(
+            logindex.raw_address_filter(address),
+            logindex.raw_topic_filter(topics),
+            max(from_block, 0),
+            self.block_number if to_block is None else to_block,
+        )
+        return logindex.as_log_receipts(found)
 
     # -- the DevChain interface --------------------------------------------------------------
     def mine(self, timestamp: int | None = None) -> int:
@@ -340,7 +294,7 @@ class EmbeddedChain(DevChain):
             return True
         try:
             canonical = self._chain.chaindb.get_canonical_block_hash(through)
-        except Exception:  # the head moved below the index (HeaderNotFound)
+        except self._pyevm.HeaderNotFound:  # the head moved below the index
             return False
         return canonical.hex() == self._meta.get("log_index_hash")
 
@@ -351,14 +305,15 @@ class EmbeddedChain(DevChain):
         if self._indexed_through < 0:
             conn.execute("DELETE FROM logs")
         head = self.block_number
-        rows = [
-            (n, li, ti, th, bh, addr, *(topics + (None,) * (4 - len(topics))), data)
-            for number in range(self._indexed_through + 1, head + 1)
-            for (n, li, ti, th, bh, addr, topics, data) in self._pyevm.block_logs(
-                self._chain, number
-            )
-        ]
-        conn.executemany("INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        block_logs = self._pyevm.block_logs
+        logindex.store(
+            conn,
+            (
+                log
+                for number in range(self._indexed_through + 1, head + 1)
+                for log in block_logs(self._chain, number)
+            ),
+        )
         self._indexed_through = head
         self._meta["log_index_through"] = str(head)
         self._meta["log_index_hash"] = self._chain.chaindb.get_canonical_block_hash(head).hex()
@@ -368,48 +323,26 @@ class EmbeddedChain(DevChain):
     ) -> list[RawLog]:
         """Matching logs in [from_block, to_block]: from the index where it covers the
         range, from the receipts of blocks mined since the last flush otherwise."""
-        address_set = _as_set(addresses)
-        topic_sets = [] if topics is None else [_as_set(t) for t in topics]
+        wanted_addresses = logindex.accepted(addresses)
+        wanted_topics = [] if topics is None else [logindex.accepted(t) for t in topics]
         to_block = min(to_block, self.block_number)
-        if len(topic_sets) > 4 or from_block > to_block:
+        if len(wanted_topics) > 4 or from_block > to_block:
             return []
         if not self._index_is_current():
             self._indexed_through = -1
         found: list[RawLog] = []
         indexed_end = min(to_block, self._indexed_through)
         if self._conn is not None and from_block <= indexed_end:
-            found.extend(self._query_index(address_set, topic_sets, from_block, indexed_end))
+            found.extend(
+                logindex.query(self._conn, wanted_addresses, wanted_topics, from_block, indexed_end)
+            )
         for number in range(max(from_block, self._indexed_through + 1), to_block + 1):
             found.extend(
                 log
                 for log in self._pyevm.block_logs(self._chain, number)
-                if _matches(log, address_set, topic_sets)
+                if logindex.matches(log, wanted_addresses, wanted_topics)
             )
         return found
-
-    def _query_index(
-        self,
-        addresses: frozenset[bytes] | None,
-        topic_sets: list[frozenset[bytes] | None],
-        from_block: int,
-        to_block: int,
-    ) -> Iterable[RawLog]:
-        sql = ["SELECT * FROM logs WHERE block_number BETWEEN ? AND ?"]
-        params: list[Any] = [from_block, to_block]
-        if addresses is not None:
-            sql.append(f"AND address IN ({','.join('?' * len(addresses))})")
-            params.extend(addresses)
-        for position, wanted in enumerate(topic_sets):
-            if wanted is not None:
-                sql.append(f"AND topic{position} IN ({','.join('?' * len(wanted))})")
-                params.extend(wanted)
-        if topic_sets:  # a log needs at least as many topics as the filter has positions
-            sql.append(f"AND topic{len(topic_sets) - 1} IS NOT NULL")
-        sql.append("ORDER BY block_number, log_index")
-        assert self._conn is not None
-        for row in self._conn.execute(" ".join(sql), params):
-            topics = tuple(topic for topic in row[6:10] if topic is not None)
-            yield (row[0], row[1], row[2], row[3], row[4], row[5], topics, row[10])
 
 
 # -- file, lock and meta helpers ----------------------------------------------------------------
@@ -496,11 +429,9 @@ def _create_chain(pyevm: Any, kv: Any) -> Any:
 
 
 def _load_chain(pyevm: Any, kv: Any, path: Path) -> Any:
-    from eth.exceptions import CanonicalHeadNotFound, HeaderNotFound
-
     try:
         return pyevm.load_chain(kv)
-    except (CanonicalHeadNotFound, HeaderNotFound, KeyError):
+    except (pyevm.CanonicalHeadNotFound, pyevm.HeaderNotFound, KeyError):
         raise ChainError(f"{path} holds no chain data", hint=_RESET_HINT) from None
 
 
@@ -508,43 +439,3 @@ def _dev_private_keys() -> list[bytes]:
     from atelier.governance.accounts import dev_signers
 
     return [bytes(signer.account.key) for signer in dev_signers().values()]
-
-
-# -- log filters ---------------------------------------------------------------------------
-def _raw_topic_filter(topic: Any) -> Any:
-    if topic is None:
-        return None
-    if isinstance(topic, (str, bytes, bytearray)):
-        return _topic_bytes(topic)
-    return tuple(None if t is None else _topic_bytes(t) for t in topic)
-
-
-def _topic_bytes(topic: str | bytes | bytearray) -> bytes:
-    value = bytes.fromhex(topic.removeprefix("0x")) if isinstance(topic, str) else bytes(topic)
-    if len(value) != 32:
-        raise ValueError(f"a log topic is 32 bytes, got {len(value)}: {topic!r}")
-    return value
-
-
-def _as_set(value: Any) -> frozenset[bytes] | None:
-    """One raw filter position as a set of accepted values; None accepts anything."""
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return frozenset((value,))
-    if not value or any(item is None for item in value):
-        return None
-    return frozenset(value)
-
-
-def _matches(
-    log: RawLog, addresses: frozenset[bytes] | None, topic_sets: list[frozenset[bytes] | None]
-) -> bool:
-    topics = log[6]
-    if addresses is not None and log[5] not in addresses:
-        return False
-    if len(topics) < len(topic_sets):
-        return False
-    return all(
-        wanted is None or topic in wanted for topic, wanted in zip(topics, topic_sets, strict=False)
-    )

@@ -125,12 +125,12 @@ def _topic_bytes(topic: str | bytes | bytearray) -> bytes:
     return value
 
 
-def as_log_receipts(logs: Iterable[RawLog]) -> list[Any]:
-    """Logs as web3 returns them from eth_getLogs (``AttributeDict``s), so that
-    ``contract.events.X().process_log(log)`` decodes them."""
+def as_log_receipts(logs: Iterable[RawLog]) -> list[dict[str, Any]]:
+    """Logs as plain dicts with the fields and types of web3's eth_getLogs results (as
+    ``RpcChain.get_logs`` returns them), so ``contract.events.X().process_log(log)`` decodes
+    them."""
     from eth_utils import to_checksum_address
     from hexbytes import HexBytes
-    from web3.datastructures import AttributeDict
 
     checksummed: dict[bytes, str] = {}
     receipts = []
@@ -138,18 +138,16 @@ def as_log_receipts(logs: Iterable[RawLog]) -> list[Any]:
         if address not in checksummed:
             checksummed[address] = to_checksum_address(address)
         receipts.append(
-            AttributeDict(
-                {
-                    "address": checksummed[address],
-                    "topics": [HexBytes(topic) for topic in topics],
-                    "data": HexBytes(data),
-                    "blockNumber": number,
-                    "blockHash": HexBytes(block_hash),
-                    "transactionHash": HexBytes(tx_hash),
-                    "transactionIndex": tx_index,
-                    "logIndex": log_index,
-                    "removed": False,
-                }
-            )
+            {
+                "address": checksummed[address],
+                "topics": [HexBytes(topic) for topic in topics],
+                "data": HexBytes(data),
+                "blockNumber": number,
+                "blockHash": HexBytes(block_hash),
+                "transactionHash": HexBytes(tx_hash),
+                "transactionIndex": tx_index,
+                "logIndex": log_index,
+                "removed": False,
+            }
         )
     return receipts

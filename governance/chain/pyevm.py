@@ -1,13 +1,18 @@
 """The py-evm and eth-tester side of the embedded chain: py-evm's database over a buffered
 SQLite key-value table, the fixed chain class, and an eth-tester backend around that chain.
 
-Imported only by ``atelier.governance.chain.embedded`` when a chain is opened (py-evm,
-eth-tester and web3 take about a second to import). It relies on internals of the pinned
-betas (py-evm 0.12.1b1, eth-tester 0.14.0b1): ``MiningChain.header`` (the pending header,
-reassigned to set the next block's time), ``PyEVMBackend.chain`` / ``.account_keys`` (set
-here instead of ``PyEVMBackend.__init__``, which would build a fresh in-memory chain) and its
-private helpers ``_get_normalized_and_unsigned_evm_transaction``; the tests pin that
-behaviour.
+Imported only when a chain is opened (py-evm and eth-tester take ~1 s to import). It relies
+on details of the pinned betas (py-evm 0.12.1b1, eth-tester 0.14.0b1), all exercised by
+tests/test_embedded_chain.py:
+
+- py-evm ``MiningChain.header``: the pending header, reassigned (``header.copy(timestamp=)``)
+  to give the next block its time while it holds no transactions;
+- eth-tester ``PyEVMBackend``: subclassed without calling its ``__init__`` (which would build
+  a fresh in-memory chain); we set its ``chain`` and ``account_keys`` attributes, call its
+  private ``_get_normalized_and_unsigned_evm_transaction``, rely on ``call(tx, "pending")``
+  executing against ``chain.get_block()``, and reuse ``serialize_transaction`` /
+  ``serialize_transaction_receipt`` from ``eth_tester.backends.pyevm.serializers``;
+- eth-tester ``EthereumTester``: its ``validator`` / ``normalizer`` for ``get_logs``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from eth.constants import (
 )
 from eth.db.atomic import AtomicDB
 from eth.db.backends.base import BaseDB
+from eth.exceptions import CanonicalHeadNotFound as CanonicalHeadNotFound  # re-exported
+from eth.exceptions import HeaderNotFound as HeaderNotFound  # re-exported
 from eth.exceptions import InvalidInstruction, Revert
 from eth.exceptions import TransactionNotFound as EVMTransactionNotFound
 from eth.vm.forks import PragueVM
@@ -43,6 +50,7 @@ from eth_utils import encode_hex
 from eth_utils.decorators import replace_exceptions
 
 from atelier.errors import ChainError
+from atelier.governance.chain.logindex import RawLog
 
 #: Fixed for the life of a chain file (checked against its meta table on open).
 CHAIN_ID = 31337  # anvil's and hardhat's default, so wallets treat both alike
@@ -50,10 +58,6 @@ VM_SCHEDULE = "prague@0"
 BLOCK_GAS_LIMIT = 30_000_000
 
 _MISSING = object()
-
-#: One log as stored and filtered: (block_number, log_index_in_block, tx_index, tx_hash,
-#: block_hash, address, topics, data); all hashes/addresses/topics raw bytes.
-RawLog = tuple[int, int, int, bytes, bytes, bytes, tuple[bytes, ...], bytes]
 
 
 class SQLiteKeyValueDB(BaseDB):
