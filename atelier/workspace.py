@@ -45,9 +45,11 @@ class Workspace:
             )
 
     def prepare_new(self, *, force: bool) -> Path | None:
-        """Make an empty workspace folder. An existing one is refused unless ``force``, and
-        even then it is moved aside, never deleted; returns where it went."""
-        if not self.has_content():
+        """Make a workspace folder for a new studio. One that already holds a studio is
+        refused unless ``force``, and even then it is moved aside, never deleted; returns
+        where it went. A folder without a studio (say, a chain file from `chain status`) is
+        used as it is."""
+        if (not self.is_initialised and not force) or not self.has_content():
             self.root.mkdir(parents=True, exist_ok=True)
             return None
         if not force:

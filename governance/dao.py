@@ -26,6 +26,7 @@ from atelier.governance.proposals import (
     Proposal,
     ProposalStatus,
     Tally,
+    Vote,
     parse_proposal_created,
 )
 from atelier.governance.revert import ProposalState
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 Support = Literal["against", "for", "abstain"]
 SUPPORT_CODES: dict[str, int] = {"against": 0, "for": 1, "abstain": 2}
+SUPPORT_NAMES = {code: name for name, code in SUPPORT_CODES.items()}
 
 
 class ProposalNotFound(AtelierError):
@@ -59,16 +61,16 @@ class StudioDAO:
         )
         self.registry = w3.eth.contract(address=deployment.registry, abi=abi("StudioRegistry"))
         self._names = {to_checksum_address(a): n for a, n in (names or {}).items()}
-        self.explain = Explainer(self._name_of, self._number_of)
+        self.explain = Explainer(self.name_of, self.number_of)
 
     # -- naming -------------------------------------------------------------------------
-    def _name_of(self, address: str) -> str:
+    def name_of(self, address: str) -> str:
         address = to_checksum_address(address)
         if address == self.deployment.timelock:
             return "the timelock"
         return self._names.get(address, address)
 
-    def _number_of(self, proposal_id: int) -> str:
+    def number_of(self, proposal_id: int) -> str:
         for proposal in self.proposals():
             if proposal.id == proposal_id:
                 return str(proposal.number)
@@ -159,6 +161,23 @@ class StudioDAO:
             hint="use the number shown by `atelier proposals list`",
         )
 
+    def votes(self, proposal: Proposal) -> list[Vote]:
+        """Every vote cast on ``proposal``, in order, with weight and reason."""
+        votes = []
+        for event_type in (self.governor.events.VoteCast, self.governor.events.VoteCastWithParams):
+            event = event_type()
+            for log in self.chain.get_logs(address=self.deployment.governor, topics=[event.topic],
+                                           from_block=proposal.block):
+                args = event.process_log(log)["args"]
+                if int(args["proposalId"]) != proposal.id:
+                    continue
+                votes.append(Vote(
+                    voter=args["voter"], support=SUPPORT_NAMES[int(args["support"])],
+                    weight=int(args["weight"]), reason=args["reason"],
+                    block=int(log["blockNumber"]), log_index=int(log["logIndex"]),
+                ))
+        return sorted(votes, key=lambda v: (v.block, v.log_index))
+
     def status(self, proposal: Proposal) -> ProposalStatus:
         g = self.governor.functions
         state = ProposalState(int(g.state(proposal.id).call()))
@@ -202,7 +221,7 @@ class StudioDAO:
         except ValueError:
             return f"{name}: unknown call {calldata[:4].hex()}"
         shown = ", ".join(
-            f"{k}={'0x' + v.hex() if isinstance(v, bytes) else self._name_of(v) if k in ('to', 'from', 'account') else v}"  # noqa: E501
+            f"{k}={'0x' + v.hex() if isinstance(v, bytes) else self.name_of(v) if k in ('to', 'from', 'account') else v}"  # noqa: E501
             for k, v in args.items()
         )
         return f"{name}.{fn.fn_name}({shown})"
@@ -222,22 +241,35 @@ class StudioDAO:
         if int(g.proposalSnapshot(proposal_id).call()) == 0:
             transact(
                 self.chain, signer, g.propose(targets, values, calldatas, description),
-                action=f"{self._name_of(signer.address)}'s proposal", explain=self.explain,
+                action=f"{self.name_of(signer.address)}'s proposal", explain=self.explain,
             )
         return self.proposal(str(proposal_id))
 
+    def registry_action(self, function: str, *args: Any) -> Action:
+        """An action calling ``StudioRegistry.function(*args)`` through the timelock."""
+        calldata = bytes.fromhex(self.registry.encode_abi(function, list(args))[2:])
+        return Action(self.deployment.registry, 0, calldata,
+                      self.describe_call(self.deployment.registry, calldata))
+
     def propose_goal(self, signer: Signer, spec: GoalSpec) -> Proposal:
-        calldata = self.registry.encode_abi(
-            "createGoal",
-            [spec.content_hash, spec.episodes, spec.audit_every, spec.token_budget],
+        action = self.registry_action(
+            "createGoal", spec.content_hash, spec.episodes, spec.audit_every, spec.token_budget
         )
-        action = Action(self.deployment.registry, 0, bytes.fromhex(calldata.removeprefix("0x")))
         return self.propose(signer, [action], spec.description())
+
+    def propose_prompts(
+        self, signer: Signer, approved: Mapping[str, bytes], description: str
+    ) -> Proposal:
+        """Propose new approved prompt hashes (agent -> keccak256 of the prompt file); the
+        description should carry the full texts so members can read what they approve."""
+        actions = [self.registry_action("setPromptHash", agent, content_hash)
+                   for agent, content_hash in sorted(approved.items())]
+        return self.propose(signer, actions, description)
 
     def check_can_vote(self, voter: str, proposal: Proposal) -> None:
         """Raise a clear error if ``voter`` cannot vote on ``proposal`` right now."""
         status = self.status(proposal)
-        who = self._name_of(voter)
+        who = self.name_of(voter)
         n = proposal.number
         if status.state is ProposalState.Pending:
             wait = proposal.vote_start + 1 - status.now
@@ -275,7 +307,7 @@ class StudioDAO:
             proposal.id, code
         )
         return transact(
-            self.chain, signer, fn, action=f"{self._name_of(signer.address)}'s vote",
+            self.chain, signer, fn, action=f"{self.name_of(signer.address)}'s vote",
             explain=self.explain,
         )
 
@@ -311,8 +343,8 @@ class StudioDAO:
         )
         return transact(
             self.chain, relayer, fn,
-            action=f"{self._name_of(voter.address)}'s signed vote (relayed by "
-            f"{self._name_of(relayer.address)})",
+            action=f"{self.name_of(voter.address)}'s signed vote (relayed by "
+            f"{self.name_of(relayer.address)})",
             explain=self.explain,
         )
 

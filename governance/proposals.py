@@ -6,7 +6,7 @@ position of its ``ProposalCreated`` event since deployment, so every reader agre
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import keccak
@@ -63,6 +63,16 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class Vote:
+    voter: str
+    support: str  # "for" | "against" | "abstain"
+    weight: int  # token units
+    reason: str
+    block: int
+    log_index: int
+
+
+@dataclass(frozen=True)
 class ProposalStatus:
     proposal: Proposal
     state: ProposalState
@@ -70,7 +80,6 @@ class ProposalStatus:
     quorum: int  # votes (for + abstain) needed, in token units at the snapshot
     eta: int  # when a queued proposal becomes executable (0 if not queued)
     now: int  # chain time the status was read at
-    voters: dict[str, Any] = field(default_factory=dict)
 
     @property
     def quorum_reached(self) -> bool:

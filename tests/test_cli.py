@@ -137,3 +137,12 @@ def test_demo_runs_the_governed_loop(tmp_path: Path) -> None:
     listed = atelier(config, "--workspace", str(tmp_path / "demo"), "proposals", "list",
                      "--json")
     assert [p["state"] for p in json.loads(listed.out)] == ["Executed"]
+
+
+def test_init_after_chain_status_uses_the_fresh_folder(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    status = json.loads(atelier(config, "chain", "status", "--json").out)
+    assert status["dao"] is False
+    created = atelier(config, "init")
+    assert created.code == 0, created.err
+    assert not list(tmp_path.glob(".atelier.bak-*"))

@@ -9,7 +9,6 @@ from atelier.governance.accounts import dev_signer
 from atelier.governance.dao import StudioDAO
 from atelier.governance.deploy import REPUTATION_UNIT, DaoSettings
 from atelier.governance.goals import GoalSpec
-from atelier.governance.proposals import Action
 from atelier.governance.revert import ProposalState
 from atelier.governance.tx import transact
 
@@ -48,6 +47,10 @@ def test_goal_lifecycle_end_to_end(dao: StudioDAO) -> None:
     tally = dao.status(proposal).tally
     assert (tally.for_, tally.against, tally.abstain) == (
         200 * REPUTATION_UNIT, 100 * REPUTATION_UNIT, 0)
+    ballots = [(dao.name_of(v.voter), v.support, v.weight // REPUTATION_UNIT, v.reason)
+               for v in dao.votes(proposal)]
+    assert ballots == [("alice", "for", 100, ""), ("bob", "against", 100, "too dark"),
+                       ("carol", "for", 100, "")]
     close_voting(dao, proposal)
     assert dao.status(proposal).state is ProposalState.Succeeded
     dao.queue(dev_signer("bob"), proposal)
@@ -197,13 +200,26 @@ def test_proposer_may_cancel_only_before_voting_opens(dao: StudioDAO) -> None:
 
 def test_prompt_hash_update_through_governance(dao: StudioDAO) -> None:
     new_hash = b"\x42" * 32
-    calldata = dao.registry.encode_abi("setPromptHash", ["scriptwriter", new_hash])
-    action = Action(dao.deployment.registry, 0, bytes.fromhex(calldata[2:]))
-    proposal = dao.propose(dev_signer("bob"), [action], "# Prompt: scriptwriter v1")
-    assert "setPromptHash" in proposal.actions[0].summary
+    proposal = dao.propose_prompts(dev_signer("bob"), {"scriptwriter": new_hash},
+                                   "# Prompt: scriptwriter v1")
+    assert proposal.actions[0].summary.startswith("StudioRegistry.setPromptHash(")
     pass_and_execute(dao, proposal)
     assert dao.approved_prompt("scriptwriter") == (new_hash, 1)
     assert dao.approved_prompt("designer") == (b"\0" * 32, 0)
+    second = dao.propose_prompts(dev_signer("bob"), {"scriptwriter": b"\x43" * 32},
+                                 "# Prompt: scriptwriter v2")
+    pass_and_execute(dao, second)
+    assert dao.approved_prompt("scriptwriter") == (b"\x43" * 32, 2)
+
+
+def test_any_registry_call_can_be_proposed(dao: StudioDAO) -> None:
+    first = dao.propose_goal(dev_signer("alice"), GOAL)
+    pass_and_execute(dao, first)
+    pause = dao.propose(dev_signer("carol"), [dao.registry_action("setGoalActive", 1, False)],
+                        "# Pause goal 1")
+    assert pause.actions[0].summary == "StudioRegistry.setGoalActive(goalId=1, active=False)"
+    pass_and_execute(dao, pause)
+    assert [g.active for g in dao.goals()] == [False]
 
 
 def test_proposal_threshold_is_enforced(chain) -> None:

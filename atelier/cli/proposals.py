@@ -86,7 +86,7 @@ def proposals_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List proposals with their state and tally."""
     with studio_of(ctx).session() as dao:
         statuses = [dao.status(p) for p in dao.proposals()]
-        names = dao._name_of
+        names = dao.name_of
         if as_json:
             emit_json([_proposal_json(s, names) for s in statuses])
             return
@@ -110,9 +110,13 @@ def proposals_show(ctx: typer.Context, proposal: ProposalArg, as_json: JsonOptio
     """Show one proposal: actions, description, tally and timing."""
     with studio_of(ctx).session() as dao:
         status = dao.status(dao.proposal(proposal))
-        names = dao._name_of
+        votes = dao.votes(status.proposal)
+        names = dao.name_of
     if as_json:
-        emit_json(_proposal_json(status, names, full=True))
+        data = _proposal_json(status, names, full=True)
+        data["ballots"] = [{"voter": v.voter, "voter_name": names(v.voter), "support": v.support,
+                            "weight": str(v.weight), "reason": v.reason} for v in votes]
+        emit_json(data)
         return
     p = status.proposal
     console.print(f"[bold]proposal {p.number}[/]: {p.title}")
@@ -124,6 +128,10 @@ def proposals_show(ctx: typer.Context, proposal: ProposalArg, as_json: JsonOptio
         + (f" · quorum {_points(status.quorum)} "
            f"({'reached' if status.quorum_reached else 'not reached'})" if status.quorum else "")
     )
+    for v in votes:
+        reason = f" — “{v.reason}”" if v.reason else ""
+        console.print(f"  {names(v.voter)} voted {v.support} with {_points(v.weight)}{reason}",
+                      markup=False, soft_wrap=True)
     console.print("[bold]actions[/]")
     for i, action in enumerate(p.actions, start=1):
         console.print(f"  {i}. {action.summary}", soft_wrap=True, markup=False)
