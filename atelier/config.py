@@ -48,6 +48,11 @@ class WorkspaceConfig(_Section):
     path: str = ".atelier"
 
 
+class PromptsConfig(_Section):
+    #: Folder of the working prompt files (<agent>.prompty); relative to config.toml.
+    dir: str = "prompts"
+
+
 class ChainConfig(_Section):
     #: "embedded": an in-process EVM saved in the workspace. "rpc": any JSON-RPC node.
     kind: Literal["embedded", "rpc"] = "embedded"
@@ -90,6 +95,7 @@ class GovernanceConfig(_Section):
 class Config(_Section):
     studio: StudioConfig = StudioConfig()
     workspace: WorkspaceConfig = WorkspaceConfig()
+    prompts: PromptsConfig = PromptsConfig()
     chain: ChainConfig = ChainConfig()
     governance: GovernanceConfig = GovernanceConfig()
     #: Founding members and their initial reputation, granted when the DAO is deployed.

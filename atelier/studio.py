@@ -39,6 +39,14 @@ class Studio:
             root = base / root
         return cls(config=config, workspace=Workspace(root), config_path=config_path)
 
+    @property
+    def prompts_dir(self) -> Path:
+        path = Path(self.config.prompts.dir)
+        return path if path.is_absolute() else self.config_path.resolve().parent / path
+
+    def working_prompt_path(self, agent: str) -> Path:
+        return self.prompts_dir / f"{agent}.prompty"
+
     @contextmanager
     def open_chain(self) -> Iterator[Chain]:
         # The chain's own context manager persists on success and discards on failure.

@@ -27,6 +27,11 @@ class Workspace:
         return self.root / "keystore"
 
     @property
+    def prompt_store_dir(self) -> Path:
+        """Every prompt version ever proposed or approved, by content hash."""
+        return self.root / "prompts"
+
+    @property
     def assets_dir(self) -> Path:
         return self.root / "assets"
 

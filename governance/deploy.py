@@ -78,10 +78,12 @@ def deploy_dao(
     grants: Mapping[str, int],
     guardian: str,
     progress: Progress = lambda _step: None,
+    founding_prompts: Mapping[str, bytes] | None = None,
     token_contract: str = "Reputation",
     governor_contract: str = "StudioGovernor",
 ) -> Deployment:
-    """Deploy the four contracts and wire their roles; ``grants`` maps address -> points.
+    """Deploy the four contracts and wire their roles; ``grants`` maps address -> points,
+    ``founding_prompts`` agent -> approved prompt hash (version 1 of each).
 
     ``token_contract`` / ``governor_contract`` exist for the gas benchmark, which deploys
     plain OpenZeppelin reference contracts through this same path.
@@ -116,9 +118,10 @@ def deploy_dao(
         action="deploying the governor",
     ))
     progress("deploying the studio registry")
+    prompts = dict(sorted((founding_prompts or {}).items()))
     registry_address = address_of(deploy_contract(
-        chain, deployer, factory("StudioRegistry"), timelock_address,
-        action="deploying the studio registry",
+        chain, deployer, factory("StudioRegistry"), timelock_address, list(prompts),
+        list(prompts.values()), action="deploying the studio registry",
     ))
 
     progress("handing the timelock to the governor")

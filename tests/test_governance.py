@@ -230,3 +230,19 @@ def test_proposal_threshold_is_enforced(chain) -> None:
         dao.propose_goal(dev_signer("alice"), GOAL)
     assert raised.value.error_name == "GovernorInsufficientProposerVotes"
     assert "alice has 100 reputation; opening a proposal needs 150" in raised.value.message
+
+
+def test_founding_prompts_are_approved_at_deployment(chain) -> None:  # noqa: ANN001 - fixture
+    from atelier.governance.accounts import dev_signers
+    from atelier.governance.deploy import deploy_dao
+
+    founding = {"scriptwriter": b"\x01" * 32, "layout": b"\x02" * 32}
+    deployment = deploy_dao(
+        chain, dev_signer("deployer"), studio_name="S", settings=TEST_SETTINGS,
+        grants={dev_signers()["alice"].address: 10}, guardian=dev_signer("ethics").address,
+        founding_prompts=founding,
+    )
+    dao = StudioDAO(chain, deployment)
+    assert dao.approved_prompt("scriptwriter") == (b"\x01" * 32, 1)
+    assert dao.approved_prompt("layout") == (b"\x02" * 32, 1)
+    assert dao.approved_prompt("designer") == (b"\0" * 32, 0)

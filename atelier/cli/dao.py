@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,6 +12,10 @@ from atelier.cli.context import studio_of
 from atelier.cli.output import console, emit_json, utc
 from atelier.durations import format_duration
 from atelier.errors import AtelierError
+
+if TYPE_CHECKING:
+    from atelier.agents.prompt_file import PromptFile
+    from atelier.studio import Studio
 
 dao_app = typer.Typer(help="The studio's DAO: settings, members, contracts.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts that sign votes and proposals.", no_args_is_help=True)
@@ -42,6 +46,7 @@ def init(
         timelock_delay=gov.timelock_delay, quorum_percent=gov.quorum_percent,
         proposal_threshold=gov.proposal_threshold,
     )
+    founding = founding_prompts(studio)
     backup = studio.workspace.prepare_new(force=force)
     if backup is not None:
         console.print(f"moved the previous workspace to [bold]{backup}[/]")
@@ -49,8 +54,10 @@ def init(
         deployment = deploy_dao(
             chain, signer, studio_name=config.studio.name, settings=settings, grants=grants,
             guardian=guardian, progress=lambda step: status.update(step),
+            founding_prompts={agent: p.content_hash for agent, p in founding.items()},
         )
         deployment.save(studio.workspace.deployment_file)
+        store_founding_prompts(studio, founding)
     if as_json:
         emit_json(deployment.model_dump())
         return
@@ -63,8 +70,29 @@ def init(
         table.add_row(label, address)
     table.add_row("members", ", ".join(f"{names.get(a, a)} ({p})" for a, p in grants.items()))
     table.add_row("ethics committee", names.get(guardian, guardian))
+    table.add_row("founding prompts", ", ".join(f"{a} {p.hash_hex[:10]}…"
+                                                for a, p in founding.items()) or "none")
     console.print(table)
     console.print("next: [bold]atelier goal propose --title ...[/]")
+
+
+def founding_prompts(studio: Studio) -> dict[str, PromptFile]:
+    """The working prompt files, approved as version 1 when the DAO is deployed."""
+    from atelier.agents import AGENTS
+    from atelier.cli.prompts import load_working
+
+    if not studio.prompts_dir.exists():
+        return {}
+    return {agent: load_working(studio, agent) for agent in AGENTS}
+
+
+def store_founding_prompts(studio: Studio, prompts: dict[str, PromptFile]) -> None:
+    from atelier.agents.prompt_store import PromptStore
+
+    store = PromptStore(studio.workspace.prompt_store_dir)
+    for agent, prompt in prompts.items():
+        store.put(prompt.normalized_text)
+        store.record(agent, prompt.content_hash, event="approved", note="founding prompt")
 
 
 @dao_app.command("status")

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from atelier.cli import chain as chain_cmds
 from atelier.cli import dao as dao_cmds
 from atelier.cli import demo as demo_cmds
+from atelier.cli import prompts as prompt_cmds
 from atelier.cli import proposals as proposal_cmds
 from atelier.cli.context import AppContext
 from atelier.cli.output import err_console
@@ -79,6 +80,7 @@ app.command("queue")(proposal_cmds.queue)
 app.command("execute")(proposal_cmds.execute)
 app.command("cancel")(proposal_cmds.cancel)
 app.add_typer(chain_cmds.chain_app, name="chain")
+app.add_typer(prompt_cmds.prompts_app, name="prompts")
 app.add_typer(dao_cmds.accounts_app, name="accounts")
 
 

@@ -92,8 +92,24 @@ contract StudioRegistry is Ownable {
     //   so anyone can prove an asset came out of a governed run;
     // - revenue split: payees and their shares of the studio's income, paid from the treasury.
 
-    /// @param initialOwner The only writer: the DAO's TimelockController.
-    constructor(address initialOwner) Ownable(initialOwner) {}
+    /// @notice The founding prompts were given with mismatched list lengths.
+    error FoundingPromptsMismatch(uint256 agents, uint256 contentHashes);
+
+    /// @param initialOwner The TimelockController; the only account that may write.
+    /// @param agents Agents whose founding prompt is approved at deployment (may be empty).
+    /// @param contentHashes The founding prompt hash of each agent, as version 1. Like the
+    /// founding members' reputation, the founding prompts are part of the deployment; every
+    /// later version needs a proposal.
+    constructor(address initialOwner, string[] memory agents, bytes32[] memory contentHashes)
+        Ownable(initialOwner)
+    {
+        if (agents.length != contentHashes.length) {
+            revert FoundingPromptsMismatch(agents.length, contentHashes.length);
+        }
+        for (uint256 i = 0; i < agents.length; ++i) {
+            _approvePrompt(agents[i], contentHashes[i]);
+        }
+    }
 
     // ------------------------------------------------------------------ goals
 
@@ -153,6 +169,10 @@ contract StudioRegistry is Ownable {
     /// @param agent The agent's name; must be non-empty. Names are compared byte for byte.
     /// @param contentHash Hash of the approved prompt file; must be non-zero.
     function setPromptHash(string calldata agent, bytes32 contentHash) external onlyOwner {
+        _approvePrompt(agent, contentHash);
+    }
+
+    function _approvePrompt(string memory agent, bytes32 contentHash) private {
         if (bytes(agent).length == 0) revert EmptyAgentName();
         if (contentHash == bytes32(0)) revert EmptyContentHash();
         Prompt storage prompt = _prompts[keccak256(bytes(agent))];

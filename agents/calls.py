@@ -1,0 +1,81 @@
+"""The model-call log: one record per agent call, the raw material of audits.
+
+Every call says which agent and prompt version ran, on which provider/model with which
+parameters and seed, what it cost (tokens, latency), how many attempts it took and how it
+ended. Sinks are pluggable: the workflow stores records in its database; tests keep them
+in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+Outcome = Literal["ok", "invalid", "semantic", "error"]
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    agent: str
+    task: str
+    prompt_hash: str  # 0x-hex keccak256 of the prompt file version that ran
+    provider: str
+    model: str
+    params: dict[str, Any]
+    seed: int | None
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: float
+    attempts: int
+    outcome: Outcome
+    problems: tuple[str, ...] = ()
+    started_at: float = field(default_factory=time.time)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+class CallLog(Protocol):
+    def record(self, record: CallRecord) -> None: ...
+
+
+class MemoryCallLog:
+    """Keeps records in memory (tests, benchmarks, one-off CLI calls)."""
+
+    def __init__(self) -> None:
+        self.records: list[CallRecord] = []
+        self._lock = threading.Lock()
+
+    def record(self, record: CallRecord) -> None:
+        with self._lock:
+            self.records.append(record)
+
+
+class JsonlCallLog:
+    """Appends one JSON line per call to a file; a torn last line is skipped on read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def record(self, record: CallRecord) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock, self.path.open("a", encoding="utf-8") as handle:
+            handle.write(record.to_json() + "\n")
+
+    def read(self) -> list[CallRecord]:
+        if not self.path.exists():
+            return []
+        records = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                data = json.loads(line)
+            except ValueError:
+                continue
+            data["problems"] = tuple(data.get("problems", ()))
+            records.append(CallRecord(**data))
+        return records

@@ -1,0 +1,87 @@
+"""The character designer: one character sheet per new character (appearance, silhouette,
+costume, a palette of hex colours with their use, expressions), consistent with the bible.
+A sheet is revised only when the bible's entry for that character changes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from atelier.agents.context import AgentContext
+from atelier.agents.scriptwriter import BibleCharacter, CharacterId, Mood, SeriesBible, _text
+from atelier.agents.structured import generate
+
+AGENT = "designer"
+
+HexColour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+Usage = Literal["skin", "hair", "eyes", "outfit", "outfit accent", "accessory"]
+REQUIRED_USAGES: tuple[Usage, ...] = ("skin", "outfit")
+
+
+class Swatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hex: HexColour
+    usage: Usage
+
+
+class CharacterSheet(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    character_id: CharacterId
+    name: _text(40)
+    appearance: _text(300)
+    silhouette: _text(160) = Field(description="the shape that makes them recognisable")
+    costume: _text(200)
+    palette: list[Swatch] = Field(min_length=2, max_length=6)
+    expressions: list[Mood] = Field(min_length=2, max_length=6)
+
+
+def character_fingerprint(character: BibleCharacter) -> str:
+    """Changes exactly when the bible's entry for the character changes."""
+    text = json.dumps(character.model_dump(), sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def needs_sheet(character: BibleCharacter, designed_from: str | None) -> bool:
+    """True for a new character, or one whose bible entry changed since its sheet."""
+    return designed_from != character_fingerprint(character)
+
+
+def check_sheet(sheet: CharacterSheet, character: BibleCharacter) -> list[str]:
+    problems = []
+    if sheet.character_id != character.id:
+        problems.append(f"character_id: must be {character.id!r}, got {sheet.character_id!r}")
+    usages = [s.usage for s in sheet.palette]
+    for dup in sorted({u for u in usages if usages.count(u) > 1}):
+        problems.append(f"palette: usage {dup!r} appears twice; give each use one colour")
+    for needed in REQUIRED_USAGES:
+        if needed not in usages:
+            problems.append(f"palette: needs a colour with usage {needed!r}")
+    if len(set(sheet.expressions)) != len(sheet.expressions):
+        problems.append("expressions: list each expression once")
+    return problems
+
+
+def design_character(
+    ctx: AgentContext, bible: SeriesBible, character: BibleCharacter, appearances: list[str]
+) -> CharacterSheet:
+    """A sheet for ``character``; ``appearances`` are script lines showing them in action."""
+    return generate(
+        agent=AGENT,
+        task="character sheet",
+        prompt=ctx.prompt,
+        handle=ctx.handle,
+        log=ctx.log,
+        inputs={
+            "bible": bible.model_dump(),
+            "character": character.model_dump(),
+            "appearances": appearances[:6],
+        },
+        schema=CharacterSheet,
+        check=lambda s: check_sheet(s, character),
+        max_attempts=ctx.max_attempts,
+    )

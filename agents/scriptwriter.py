@@ -1,0 +1,246 @@
+"""The scriptwriter: a series bible once per goal, then each episode in small steps
+(Dramatron-style: bible -> episode outline -> panels per scene), so a small model only ever
+writes one short, well-defined piece at a time."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from atelier.agents.context import AgentContext
+from atelier.agents.structured import generate
+
+AGENT = "scriptwriter"
+
+CharacterId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,23}$")]
+Role = Literal["protagonist", "sidekick", "antagonist", "mentor", "supporting"]
+Tone = Literal[
+    "adventure",
+    "comedy",
+    "mystery",
+    "drama",
+    "fantasy",
+    "science fiction",
+    "slice of life",
+    "spooky",
+]
+Shot = Literal["wide", "medium", "close"]
+Mood = Literal[
+    "neutral",
+    "happy",
+    "laugh",
+    "angry",
+    "sad",
+    "surprised",
+    "scared",
+    "confused",
+    "determined",
+    "thinking",
+]
+LineStyle = Literal["speech", "thought", "whisper", "shout"]
+
+
+def _text(max_length: int, min_length: int = 1) -> Any:
+    return Annotated[
+        str, StringConstraints(min_length=min_length, max_length=max_length, strip_whitespace=True)
+    ]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Brief(_Model):
+    """What governance asked for (from the approved goal), as the agents see it."""
+
+    title: _text(120)
+    brief: _text(4000, 0) = ""
+    format: _text(40) = "serialized comic"
+    episodes: int = 2
+
+
+class BibleCharacter(_Model):
+    id: CharacterId = Field(description="stable lowercase id, e.g. 'mara' or 'old_tom'")
+    name: _text(40)
+    role: Role
+    look: _text(200) = Field(description="what they look like, in one sentence")
+    personality: _text(200)
+
+
+class SeriesBible(_Model):
+    title: _text(80)
+    logline: _text(240)
+    tone: Tone
+    world: _text(600)
+    characters: list[BibleCharacter] = Field(min_length=1, max_length=5)
+    arc: _text(400) = Field(description="how the series develops over its episodes")
+
+
+class SceneBeat(_Model):
+    setting: _text(120)
+    characters: list[CharacterId] = Field(min_length=1, max_length=4)
+    beat: _text(240) = Field(description="what happens in this scene")
+
+
+class EpisodeOutline(_Model):
+    title: _text(80)
+    summary: _text(400)
+    scenes: list[SceneBeat] = Field(min_length=1, max_length=3)
+
+
+class DialogueLine(_Model):
+    speaker: CharacterId
+    text: _text(140)
+    style: LineStyle = "speech"
+
+
+class PanelScript(_Model):
+    number: int = Field(description="1 for the scene's first panel, then 2, 3, ...")
+    shot: Shot
+    action: _text(240) = Field(description="what we see in the panel")
+    characters: list[CharacterId] = Field(max_length=4)
+    mood: Mood
+    dialogue: list[DialogueLine] = Field(default_factory=list, max_length=3)
+    caption: _text(160, 0) = ""
+
+
+class ScenePanels(_Model):
+    panels: list[PanelScript] = Field(min_length=1, max_length=4)
+
+
+class Scene(_Model):
+    setting: str
+    beat: str
+    panels: tuple[PanelScript, ...]  # numbered 1..N across the whole episode
+
+
+class EpisodeScript(_Model):
+    number: int
+    title: str
+    summary: str
+    scenes: tuple[Scene, ...]
+
+    @property
+    def panels(self) -> list[PanelScript]:
+        return [panel for scene in self.scenes for panel in scene.panels]
+
+
+# -- semantic checks -------------------------------------------------------------------------
+def check_bible(bible: SeriesBible) -> list[str]:
+    problems = []
+    ids = [c.id for c in bible.characters]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.append(f"characters: id {dup!r} is used twice; ids must be unique")
+    names = [c.name.lower() for c in bible.characters]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"characters: name {dup!r} is used twice")
+    return problems
+
+
+def _unknown_ids(ids: list[str], bible: SeriesBible, where: str) -> list[str]:
+    known = {c.id for c in bible.characters}
+    listed = ", ".join(sorted(known))
+    return [
+        f"{where}: {cid!r} is not a character id in the bible (use one of: {listed})"
+        for cid in ids
+        if cid not in known
+    ]
+
+
+def check_outline(outline: EpisodeOutline, bible: SeriesBible) -> list[str]:
+    problems = []
+    for i, scene in enumerate(outline.scenes):
+        problems += _unknown_ids(scene.characters, bible, f"scenes.{i}.characters")
+    return problems
+
+
+def check_scene(scene: ScenePanels, bible: SeriesBible) -> list[str]:
+    problems = []
+    numbers = [p.number for p in scene.panels]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append(
+            f"panels: numbers must run 1, 2, 3, ... without gaps or repeats (got {numbers})"
+        )
+    for i, panel in enumerate(scene.panels):
+        problems += _unknown_ids(panel.characters, bible, f"panels.{i}.characters")
+        for j, line in enumerate(panel.dialogue):
+            problems += _unknown_ids([line.speaker], bible, f"panels.{i}.dialogue.{j}.speaker")
+            if line.speaker not in panel.characters:
+                problems.append(
+                    f"panels.{i}.dialogue.{j}.speaker: {line.speaker!r} speaks "
+                    "but is not in the panel's characters"
+                )
+    return problems
+
+
+# -- the agent -------------------------------------------------------------------------------
+def write_bible(ctx: AgentContext, brief: Brief) -> SeriesBible:
+    """The series bible: title, logline, world, characters with stable ids, arc."""
+    return generate(
+        agent=AGENT,
+        task="bible",
+        prompt=ctx.prompt,
+        handle=ctx.handle,
+        log=ctx.log,
+        inputs={"task": "bible", "brief": brief.model_dump()},
+        schema=SeriesBible,
+        check=check_bible,
+        max_attempts=ctx.max_attempts,
+    )
+
+
+def write_episode(
+    ctx: AgentContext,
+    brief: Brief,
+    bible: SeriesBible,
+    number: int,
+    previous_summaries: list[str],
+) -> EpisodeScript:
+    """One episode: an outline that continues from earlier episodes, then each scene's
+    panels; panels are numbered across the episode."""
+    common = {
+        "brief": brief.model_dump(),
+        "bible": bible.model_dump(),
+        "episode": number,
+        "previous": previous_summaries,
+    }
+    outline = generate(
+        agent=AGENT,
+        task="outline",
+        prompt=ctx.prompt,
+        handle=ctx.handle,
+        log=ctx.log,
+        inputs={"task": "outline", **common},
+        schema=EpisodeOutline,
+        check=lambda o: check_outline(o, bible),
+        max_attempts=ctx.max_attempts,
+    )
+    scenes: list[Scene] = []
+    next_number = 1
+    for index, beat in enumerate(outline.scenes):
+        written = generate(
+            agent=AGENT,
+            task="panels",
+            prompt=ctx.prompt,
+            handle=ctx.handle,
+            log=ctx.log,
+            inputs={
+                "task": "panels",
+                **common,
+                "outline": outline.model_dump(),
+                "scene": beat.model_dump(),
+                "scene_number": index + 1,
+            },
+            schema=ScenePanels,
+            check=lambda s: check_scene(s, bible),
+            max_attempts=ctx.max_attempts,
+        )
+        panels = []
+        for panel in written.panels:
+            panels.append(panel.model_copy(update={"number": next_number}))
+            next_number += 1
+        scenes.append(Scene(setting=beat.setting, beat=beat.beat, panels=tuple(panels)))
+    return EpisodeScript(
+        number=number, title=outline.title, summary=outline.summary, scenes=tuple(scenes)
+    )

@@ -1,0 +1,165 @@
+"""One structured call of an agent: prompt file + chat model + output schema.
+
+The recipe for small models (DESIGN.md, agents/): grammar-constrained decoding where the
+backend has it, pydantic validation, at most N attempts with the problems fed back to the
+model, then semantic checks. After the last attempt the caller gets ``AgentOutputError`` —
+never a half-valid object. Every call, good or bad, is written to the call log.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from atelier.agents.calls import CallLog, CallRecord, Outcome
+from atelier.errors import AtelierError
+
+if TYPE_CHECKING:
+    from langchain_core.messages import BaseMessage
+
+    from atelier.agents.models.factory import ChatModelHandle
+    from atelier.agents.prompt_file import PromptFile
+
+T = TypeVar("T", bound=BaseModel)
+
+#: Semantic check: returns problems in words (empty = fine).
+Check = Callable[[T], list[str]]
+
+DEFAULT_ATTEMPTS = 3
+_MAX_PROBLEMS_SHOWN = 6
+
+
+class AgentOutputError(AtelierError):
+    """An agent gave no valid output within its attempts; the workflow records this."""
+
+    def __init__(
+        self, agent: str, task: str, attempts: int, problems: list[str], last_output: str
+    ) -> None:
+        shown = "; ".join(problems[:_MAX_PROBLEMS_SHOWN])
+        super().__init__(
+            f"the {agent} agent gave no valid {task} after {attempts} attempt(s): {shown}",
+            hint="a bigger model usually fixes this: set [models] in config.toml "
+            "(a GGUF path, an OpenAI-compatible server or Ollama)",
+        )
+        self.agent = agent
+        self.task = task
+        self.attempts = attempts
+        self.problems = problems
+        self.last_output = last_output
+
+
+class AgentCallError(AtelierError):
+    """The model backend failed (server down, timeout): nothing to validate."""
+
+
+def generate(
+    *,
+    agent: str,
+    task: str,
+    prompt: PromptFile,
+    handle: ChatModelHandle,
+    inputs: Mapping[str, Any],
+    schema: type[T],
+    log: CallLog,
+    check: Check[T] | None = None,
+    max_attempts: int = DEFAULT_ATTEMPTS,
+) -> T:
+    """Render ``prompt`` with ``inputs``, call the model for a ``schema`` object, validate,
+    retry with feedback, check semantics; log the call; return the object or raise."""
+    messages = _messages(prompt.render(**inputs))
+    runnable = handle.structured(schema.model_json_schema(), schema.__name__)
+    prompt_tokens = completion_tokens = 0
+    problems: list[str] = []
+    output = ""
+    outcome: Outcome = "invalid"
+    started = time.perf_counter()
+    attempt = 0
+
+    def finish(result: Outcome) -> None:
+        params = prompt.model.params.model_dump(exclude_none=True)
+        log.record(
+            CallRecord(
+                agent=agent,
+                task=task,
+                prompt_hash=prompt.hash_hex,
+                provider=handle.provider,
+                model=handle.model_name,
+                params=params,
+                seed=params.get("seed"),
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                attempts=attempt,
+                outcome=result,
+                problems=tuple(problems),
+            )
+        )
+
+    from atelier.agents.models.factory import usage_of
+
+    for attempt in range(1, max_attempts + 1):  # noqa: B007 - read by finish()
+        try:
+            reply = runnable.invoke(messages)
+        except AtelierError as exc:
+            problems = [exc.message]
+            finish("error")
+            raise
+        except Exception as exc:  # transport and server errors from any backend
+            problems = [f"{type(exc).__name__}: {exc}"]
+            finish("error")
+            raise AgentCallError(
+                f"the {agent} agent's model call failed ({handle.provider}/{handle.model_name}):"
+                f" {exc}",
+                hint="check that the model server is running and reachable ([models] in "
+                "config.toml)",
+            ) from None
+        used_in, used_out = usage_of(reply)
+        prompt_tokens += used_in
+        completion_tokens += used_out
+        output = reply.content if isinstance(reply.content, str) else str(reply.content)
+        try:
+            value = schema.model_validate_json(output)
+        except ValidationError as exc:
+            problems, outcome = _validation_problems(exc), "invalid"
+        else:
+            problems = check(value) if check else []
+            if not problems:
+                finish("ok")
+                return value
+            outcome = "semantic"
+        messages = [*messages, _assistant(output), _feedback(problems)]
+    finish(outcome)
+    raise AgentOutputError(agent, task, attempt, problems, output)
+
+
+def _validation_problems(exc: ValidationError) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "the JSON"
+        problems.append(f"{where}: {error['msg']}")
+    return problems
+
+
+def _messages(rendered: list[tuple[str, str]]) -> list[BaseMessage]:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+    return [kinds[role](content=text) for role, text in rendered]
+
+
+def _assistant(text: str) -> BaseMessage:
+    from langchain_core.messages import AIMessage
+
+    return AIMessage(content=text)
+
+
+def _feedback(problems: list[str]) -> BaseMessage:
+    from langchain_core.messages import HumanMessage
+
+    listed = "\n".join(f"- {p}" for p in problems[:_MAX_PROBLEMS_SHOWN])
+    return HumanMessage(
+        content=f"That JSON has problems:\n{listed}\nReply with the corrected JSON only."
+    )

@@ -1,0 +1,248 @@
+"""`atelier prompts list|diff|history|check|propose`: the governed prompt files.
+
+The working file in prompts/ is a draft; what runs is the version whose content hash the DAO
+approved. Proposing a draft stores it content-addressed and opens a proposal whose
+description carries the full text and the diff, and whose calldata sets the new hash.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from atelier.agents import AGENTS
+from atelier.cli.context import studio_of
+from atelier.cli.output import console, emit_json
+from atelier.errors import AtelierError
+
+if TYPE_CHECKING:
+    from atelier.agents.prompt_file import PromptFile
+    from atelier.agents.prompt_store import PromptStore
+    from atelier.studio import Studio
+
+prompts_app = typer.Typer(help="Agent prompt files and their governance.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+_PROMPT_BLOCK = re.compile(r"````prompty agent=([a-z_]+) hash=(0x[0-9a-f]{64})\n(.*?)\n````",
+                           re.DOTALL)
+ZERO_HASH = b"\0" * 32
+
+
+def _agent(name: str) -> str:
+    if name not in AGENTS:
+        raise AtelierError(f"no agent called {name!r}", hint=f"agents: {', '.join(AGENTS)}")
+    return name
+
+
+def _store(studio: Studio) -> PromptStore:
+    from atelier.agents.prompt_store import PromptStore
+
+    return PromptStore(studio.workspace.prompt_store_dir)
+
+
+def load_working(studio: Studio, agent: str) -> PromptFile:
+    from atelier.agents.prompt_file import load_prompt
+
+    path = studio.working_prompt_path(agent)
+    if not path.exists():
+        raise AtelierError(f"{path}: the {agent} prompt file is missing",
+                           hint="restore it from git, or write one (see the README)")
+    return load_prompt(path)
+
+
+def prompt_texts_in(description: str) -> dict[str, tuple[bytes, str]]:
+    """Prompt files carried in a proposal description: agent -> (hash, text)."""
+    return {agent: (bytes.fromhex(digest[2:]), text + "\n")
+            for agent, digest, text in _PROMPT_BLOCK.findall(description)}
+
+
+def proposal_description(changes: dict[str, tuple[PromptFile, str | None]], note: str) -> str:
+    """Markdown readable in any Governor UI: why, the diff, and each full new text."""
+    lines = [f"# Prompt update: {', '.join(changes)}", ""]
+    if note:
+        lines += [note, ""]
+    for agent, (prompt, old_text) in changes.items():
+        lines += [f"## {agent}: {prompt.hash_hex}", ""]
+        if old_text is not None:
+            diff = difflib.unified_diff(old_text.splitlines(), prompt.normalized_text.splitlines(),
+                                        "approved", "proposed", lineterm="")
+            lines += ["```diff", *diff, "```", ""]
+        lines += [f"````prompty agent={agent} hash={prompt.hash_hex}",
+                  prompt.normalized_text.rstrip("\n"), "````", ""]
+    return "\n".join(lines)
+
+
+@prompts_app.command("check")
+def check(ctx: typer.Context) -> None:
+    """Lint the working prompt files (no chain needed)."""
+    studio = studio_of(ctx)
+    failures = []
+    for agent in AGENTS:
+        try:
+            prompt = load_working(studio, agent)
+        except AtelierError as exc:
+            failures.append(exc)
+            console.print(f"[red]✗[/] {agent}: {exc.message}", markup=True, soft_wrap=True)
+        else:
+            console.print(f"[green]✓[/] {agent}: {prompt.hash_hex}")
+    if failures:
+        raise typer.Exit(1)
+
+
+@prompts_app.command("list")
+def list_prompts(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Each agent's working and approved prompt hash, and whether they differ."""
+    studio = studio_of(ctx)
+    rows = []
+    with studio.session() as dao:
+        for agent in AGENTS:
+            approved, version = dao.approved_prompt(agent)
+            try:
+                working = load_working(studio, agent).content_hash
+                problem = ""
+            except AtelierError as exc:
+                working, problem = None, exc.message
+            if approved == ZERO_HASH:
+                status = "unapproved"
+            elif working == approved:
+                status = "approved"
+            else:
+                status = "draft differs"
+            rows.append({"agent": agent, "working": "0x" + working.hex() if working else None,
+                         "approved": "0x" + approved.hex() if approved != ZERO_HASH else None,
+                         "version": version, "status": status, "problem": problem,
+                         "stored": _store(studio).has(approved) if version else False})
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title="prompts")
+    for column in ("agent", "status", "version", "working", "approved"):
+        table.add_column(column)
+    colours = {"approved": "green", "draft differs": "yellow", "unapproved": "red"}
+    for r in rows:
+        table.add_row(r["agent"], f"[{colours[r['status']]}]{r['status']}[/]", str(r["version"]),
+                      (r["working"] or "broken")[:14] + "…", (r["approved"] or "-")[:14] + "…")
+    console.print(table)
+
+
+@prompts_app.command("diff")
+def diff(ctx: typer.Context, agent: Annotated[str, typer.Argument(help="Agent name.")]) -> None:
+    """Working file vs the approved version, coloured."""
+    studio = studio_of(ctx)
+    _agent(agent)
+    working = load_working(studio, agent)
+    with studio.session() as dao:
+        approved_hash, version = dao.approved_prompt(agent)
+        if approved_hash != ZERO_HASH:
+            recover_from_proposals(studio, dao)
+    if approved_hash == ZERO_HASH:
+        console.print(f"{agent} has no approved prompt yet; the whole working file is new")
+        return
+    store = _store(studio)
+    if not store.has(approved_hash):
+        raise AtelierError(
+            f"the approved {agent} prompt (0x{approved_hash.hex()[:12]}…) is not in this "
+            "workspace's prompt store", hint="it is in the text of the proposal that approved it",
+        )
+    old = store.get(approved_hash).normalized_text
+    if old == working.normalized_text:
+        console.print(f"{agent}: the working file is the approved version {version}")
+        return
+    console.print(f"[bold]{agent}[/]: approved v{version} → working draft")
+    for line in difflib.unified_diff(old.splitlines(), working.normalized_text.splitlines(),
+                                     f"approved v{version}", "working", lineterm=""):
+        style = ("green" if line.startswith("+") else "red" if line.startswith("-")
+                 else "cyan" if line.startswith("@@") else "")
+        console.print(Text(line, style=style), soft_wrap=True)
+
+
+@prompts_app.command("history")
+def history(ctx: typer.Context, agent: Annotated[str, typer.Argument(help="Agent name.")],
+            as_json: JsonOption = False) -> None:
+    """Every version of an agent's prompt with the proposals that carried it."""
+    studio = studio_of(ctx)
+    _agent(agent)
+    rows = []
+    with studio.session() as dao:
+        recover_from_proposals(studio, dao)
+        current, version = dao.approved_prompt(agent)
+        for proposal in dao.proposals():
+            for action in proposal.actions:
+                if not action.summary.startswith(f"StudioRegistry.setPromptHash(agent={agent},"):
+                    continue
+                digest = action.summary.split("contentHash=")[1].rstrip(")")
+                rows.append({"hash": digest, "proposal": proposal.number,
+                             "state": dao.status(proposal).state.name,
+                             "current": digest == "0x" + current.hex()})
+    if as_json:
+        emit_json({"agent": agent, "approved_version": version, "versions": rows})
+        return
+    table = Table(title=f"{agent} prompt history (approved version {version})")
+    for column in ("hash", "proposal", "state", "current"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["hash"][:18] + "…", str(r["proposal"]), r["state"],
+                      "◀ approved" if r["current"] else "")
+    if not rows:
+        console.print(f"{agent}: no prompt proposals yet (approved version {version})")
+    else:
+        console.print(table)
+
+
+@prompts_app.command("propose")
+def propose(
+    ctx: typer.Context,
+    agents: Annotated[list[str], typer.Argument(help="Agents whose working file to propose.")],
+    note: Annotated[str, typer.Option(help="Why this change (goes in the proposal).")] = "",
+    as_: Annotated[str, typer.Option("--as", help="Account that proposes.")] = "alice",
+    as_json: JsonOption = False,
+) -> None:
+    """Propose the working prompt files for approval by the DAO."""
+    studio = studio_of(ctx)
+    signer = studio.signer(as_)
+    store = _store(studio)
+    with studio.session() as dao:
+        changes: dict[str, tuple[PromptFile, str | None]] = {}
+        for agent in dict.fromkeys(_agent(a) for a in agents):
+            prompt = load_working(studio, agent)
+            approved, _ = dao.approved_prompt(agent)
+            if approved == prompt.content_hash:
+                raise AtelierError(f"the working {agent} prompt is already the approved version",
+                                   hint="edit prompts/ first; `atelier prompts diff` shows "
+                                   "what differs")
+            old = store.get(approved).normalized_text if store.has(approved) else None
+            changes[agent] = (prompt, old)
+        for prompt, _ in changes.values():
+            store.put(prompt.normalized_text)
+        proposal = dao.propose_prompts(
+            signer, {a: p.content_hash for a, (p, _) in changes.items()},
+            proposal_description(changes, note),
+        )
+        for agent, (prompt, _) in changes.items():
+            store.record(agent, prompt.content_hash, event="proposed",
+                         proposal=str(proposal.number), note=note)
+    if as_json:
+        emit_json({"proposal": proposal.number, "id": str(proposal.id),
+                   "prompts": {a: p.hash_hex for a, (p, _) in changes.items()}})
+        return
+    console.print(f"[green]✓[/] proposal [bold]{proposal.number}[/]: "
+                  + ", ".join(f"{a} → {p.hash_hex[:14]}…" for a, (p, _) in changes.items()))
+
+
+def recover_from_proposals(studio: Studio, dao: object) -> int:
+    """Store prompt texts carried by proposals (from any machine) whose hash checks out."""
+    from atelier.agents.prompt_file import prompt_hash
+
+    store = _store(studio)
+    added = 0
+    for proposal in dao.proposals():  # type: ignore[attr-defined]
+        for _agent_name, (digest, text) in prompt_texts_in(proposal.description).items():
+            if not store.has(digest) and prompt_hash(text.encode("utf-8")) == digest:
+                store.put(text)
+                added += 1
+    return added

@@ -1,0 +1,63 @@
+"""Agents under test: the shipped prompt files with a scripted chat model at the seam."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from atelier.agents.calls import MemoryCallLog
+from atelier.agents.context import AgentContext
+from atelier.agents.models.factory import ChatModelHandle
+from atelier.agents.models.scripted import ScriptedChatModel
+from atelier.agents.prompt_file import load_prompt
+
+PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
+
+
+def scripted_context(agent: str, *replies: Any, max_attempts: int = 3) -> AgentContext:
+    """An AgentContext whose model answers with ``replies`` in order (dicts become JSON)."""
+    model = ScriptedChatModel()
+    for reply in replies:
+        model.enqueue(json.dumps(reply) if isinstance(reply, dict) else reply)
+    handle = ChatModelHandle(model=model, provider="scripted", model_name="scripted")
+    return AgentContext(prompt=load_prompt(PROMPTS / f"{agent}.prompty"), handle=handle,
+                        log=MemoryCallLog(), max_attempts=max_attempts)
+
+
+BIBLE = {
+    "title": "The Lighthouse Keepers",
+    "logline": "Two keepers guard a light that the sea wants out.",
+    "tone": "mystery",
+    "world": "A rocky island, a tall lighthouse, storms every night.",
+    "characters": [
+        {"id": "mara", "name": "Mara", "role": "protagonist", "look": "Tall, yellow raincoat.",
+         "personality": "Stubborn and curious."},
+        {"id": "old_tom", "name": "Old Tom", "role": "mentor", "look": "White beard, cap.",
+         "personality": "Gruff but kind."},
+    ],
+    "arc": "They learn the storm is a messenger, not an enemy.",
+}
+
+OUTLINE = {
+    "title": "The First Storm",
+    "summary": "A storm hits; Mara sees a light under the waves.",
+    "scenes": [
+        {"setting": "The lamp room at dusk", "characters": ["mara", "old_tom"],
+         "beat": "Tom shows Mara how to trim the wick."},
+        {"setting": "The rocks at midnight", "characters": ["mara"],
+         "beat": "Mara sees a green light under the water."},
+    ],
+}
+
+
+def panels(*specs: tuple[str, list[str]]) -> dict[str, Any]:
+    """Scene panels: each spec is (action, speaking character ids)."""
+    return {"panels": [
+        {"number": i, "shot": "medium", "action": action, "characters": speakers or ["mara"],
+         "mood": "neutral",
+         "dialogue": [{"speaker": s, "text": f"Line by {s}.", "style": "speech"}
+                      for s in speakers],
+         "caption": ""}
+        for i, (action, speakers) in enumerate(specs, start=1)
+    ]}

@@ -1,0 +1,170 @@
+"""The three creative agents with a scripted model: valid output, retries with the problems
+fed back, semantic failures, and the typed error after the last attempt."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from agent_helpers import BIBLE, OUTLINE, panels, scripted_context
+
+from atelier.agents.designer import design_character, needs_sheet, character_fingerprint
+from atelier.agents.layout import lay_out_episode
+from atelier.agents.layout_solver import PanelRequest, check_layout
+from atelier.agents.scriptwriter import (
+    Brief,
+    EpisodeScript,
+    SeriesBible,
+    write_bible,
+    write_episode,
+)
+from atelier.agents.structured import AgentOutputError
+
+BRIEF = Brief(title="The Lighthouse Keepers", brief="Two keepers, one storm.", episodes=2)
+
+
+def test_bible_is_validated_and_logged() -> None:
+    ctx = scripted_context("scriptwriter", BIBLE)
+    bible = write_bible(ctx, BRIEF)
+    assert [c.id for c in bible.characters] == ["mara", "old_tom"]
+    [record] = ctx.log.records
+    assert (record.agent, record.task, record.outcome, record.attempts) == (
+        "scriptwriter", "bible", "ok", 1)
+    assert record.prompt_hash == ctx.prompt.hash_hex
+    assert record.provider == "scripted"
+    assert record.completion_tokens > 0
+    sent = ctx.handle.model.calls[0]
+    assert "The Lighthouse Keepers" in sent[-1].content  # the brief reached the prompt
+
+
+def test_invalid_json_is_retried_with_the_problems_fed_back() -> None:
+    broken = {**BIBLE, "tone": "grimdark"}
+    ctx = scripted_context("scriptwriter", "not json at all", broken, BIBLE)
+    bible = write_bible(ctx, BRIEF)
+    assert bible.tone == "mystery"
+    [record] = ctx.log.records
+    assert (record.outcome, record.attempts) == ("ok", 3)
+    third_call = ctx.handle.model.calls[2]
+    assert "tone" in third_call[-1].content  # the validation error was fed back
+    assert third_call[-2].content == json.dumps(broken)  # with the model's own answer
+
+
+def test_semantic_failure_after_the_last_attempt_is_a_typed_error() -> None:
+    twins = {**BIBLE, "characters": [BIBLE["characters"][0], BIBLE["characters"][0]]}
+    ctx = scripted_context("scriptwriter", twins, twins, max_attempts=2)
+    with pytest.raises(AgentOutputError) as raised:
+        write_bible(ctx, BRIEF)
+    error = raised.value
+    assert (error.agent, error.task, error.attempts) == ("scriptwriter", "bible", 2)
+    assert any("'mara' is used twice" in p for p in error.problems)
+    [record] = ctx.log.records
+    assert (record.outcome, record.attempts) == ("semantic", 2)
+
+
+def test_episode_is_written_in_small_steps_and_numbered_across_scenes() -> None:
+    bible = SeriesBible.model_validate(BIBLE)
+    ctx = scripted_context(
+        "scriptwriter", OUTLINE,
+        panels(("Tom trims the wick.", ["old_tom"]), ("Mara watches.", ["mara"])),
+        panels(("A green glow under the waves.", []), ("Mara gasps.", ["mara"]),
+               ("The light goes out.", [])),
+    )
+    script = write_episode(ctx, BRIEF, bible, 1, previous_summaries=[])
+    assert [p.number for p in script.panels] == [1, 2, 3, 4, 5]
+    assert [len(s.panels) for s in script.scenes] == [2, 3]
+    assert [r.task for r in ctx.log.records] == ["outline", "panels", "panels"]
+    scene_prompt = ctx.handle.model.calls[2][-1].content
+    assert "The rocks at midnight" in scene_prompt
+
+
+def test_unknown_speaker_and_gapped_numbers_are_semantic_errors() -> None:
+    bible = SeriesBible.model_validate(BIBLE)
+    bad = panels(("Someone talks.", ["captain"]))
+    gapped = panels(("One.", []), ("Two.", []))
+    gapped["panels"][1]["number"] = 5
+    good = panels(("Fine.", ["mara"]))
+    ctx = scripted_context("scriptwriter", {**OUTLINE, "scenes": OUTLINE["scenes"][:1]},
+                           bad, gapped, good)
+    script = write_episode(ctx, BRIEF, bible, 2, previous_summaries=["Ep 1 happened."])
+    assert len(script.panels) == 1
+    retry_feedback = ctx.handle.model.calls[2][-1].content
+    assert "'captain' is not a character id" in retry_feedback
+    last_feedback = ctx.handle.model.calls[3][-1].content
+    assert "numbers must run 1, 2, 3" in last_feedback
+
+
+def test_outline_with_unknown_character_fails_after_retries() -> None:
+    wrong = {**OUTLINE, "scenes": [{**OUTLINE["scenes"][0], "characters": ["ghost"]}]}
+    ctx = scripted_context("scriptwriter", wrong, wrong, wrong)
+    with pytest.raises(AgentOutputError, match="'ghost' is not a character id"):
+        write_episode(ctx, BRIEF, SeriesBible.model_validate(BIBLE), 1, [])
+
+
+SHEET = {
+    "character_id": "mara", "name": "Mara", "appearance": "Tall, freckled, windswept hair.",
+    "silhouette": "Long raincoat flaring at the hem.", "costume": "Yellow raincoat, boots.",
+    "palette": [{"hex": "#F2C9A0", "usage": "skin"}, {"hex": "#FFD100", "usage": "outfit"},
+                {"hex": "#7A4B2A", "usage": "hair"}],
+    "expressions": ["determined", "surprised", "happy"],
+}
+
+
+def test_designer_sheet_and_its_checks() -> None:
+    bible = SeriesBible.model_validate(BIBLE)
+    no_skin = {**SHEET, "palette": [{"hex": "#FFD100", "usage": "outfit"},
+                                    {"hex": "#FFD100", "usage": "outfit"}]}
+    wrong_id = {**SHEET, "character_id": "old_tom"}
+    ctx = scripted_context("designer", no_skin, wrong_id, SHEET)
+    sheet = design_character(ctx, bible, bible.characters[0], ["Mara gasps."])
+    assert sheet.palette[0].hex == "#F2C9A0"
+    feedback = [call[-1].content for call in ctx.handle.model.calls[1:]]
+    assert "needs a colour with usage 'skin'" in feedback[0]
+    assert "usage 'outfit' appears twice" in feedback[0]
+    assert "character_id: must be 'mara'" in feedback[1]
+
+
+def test_sheet_is_redrawn_only_when_the_bible_entry_changes() -> None:
+    bible = SeriesBible.model_validate(BIBLE)
+    mara = bible.characters[0]
+    assert needs_sheet(mara, None)
+    assert not needs_sheet(mara, character_fingerprint(mara))
+    changed = mara.model_copy(update={"look": "Now with a scar."})
+    assert needs_sheet(changed, character_fingerprint(mara))
+
+
+def _script(n: int) -> EpisodeScript:
+    bible = SeriesBible.model_validate(BIBLE)
+    ctx = scripted_context("scriptwriter", {**OUTLINE, "scenes": OUTLINE["scenes"][:1]},
+                           panels(*[(f"Panel {i}.", []) for i in range(1, n + 1)]))
+    return write_episode(ctx, BRIEF, bible, 1, [])
+
+
+def test_layout_plan_becomes_valid_pages() -> None:
+    script = _script(4)
+    plan = {"panels": [
+        {"panel": 1, "emphasis": "large", "shot": "wide", "page_break_before": False},
+        {"panel": 2, "emphasis": "normal", "shot": "medium", "page_break_before": False},
+        {"panel": 3, "emphasis": "small", "shot": "close", "page_break_before": False},
+        {"panel": 4, "emphasis": "splash", "shot": "wide", "page_break_before": True},
+    ]}
+    ctx = scripted_context("layout", plan)
+    layout = lay_out_episode(ctx, script)
+    placed = [p.panel_id for page in layout.pages for p in page.panels]
+    assert placed == ["1", "2", "3", "4"]
+    assert len(layout.pages) >= 2  # the splash gets room of its own
+    requests = [PanelRequest(str(d.panel), d.emphasis, d.shot, d.page_break_before)
+                for d in layout.plan.panels]
+    assert check_layout(layout.pages, requests) == []
+
+
+def test_layout_plan_must_cover_every_panel_once() -> None:
+    script = _script(3)
+    missing = {"panels": [{"panel": 1, "emphasis": "normal", "shot": "wide"},
+                          {"panel": 3, "emphasis": "normal", "shot": "wide"},
+                          {"panel": 3, "emphasis": "normal", "shot": "wide"}]}
+    ctx = scripted_context("layout", missing, missing)
+    with pytest.raises(AgentOutputError) as raised:
+        lay_out_episode(ctx, script)
+    text = " ".join(raised.value.problems)
+    assert "missing [2]" in text
+    assert "[3] appear more than once" in text
