@@ -6,26 +6,40 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from atelier.agents.context import AgentContext
-from atelier.agents.scriptwriter import BibleCharacter, CharacterId, Mood, SeriesBible, _text
+from atelier.agents.scriptwriter import (
+    BibleCharacter,
+    CharacterId,
+    Mood,
+    SeriesBible,
+    _text,
+    only_ids,
+)
 from atelier.agents.structured import generate
 
 AGENT = "designer"
 
 HexColour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
-Usage = Literal["skin", "hair", "eyes", "outfit", "outfit accent", "accessory"]
-REQUIRED_USAGES: tuple[Usage, ...] = ("skin", "outfit")
 
 
-class Swatch(BaseModel):
+class Palette(BaseModel):
+    """Each colour named by its use, so every sheet has all four (a grammar guarantees it
+    where the backend has one; validation everywhere)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    hex: HexColour
-    usage: Usage
+    skin: HexColour
+    hair: HexColour
+    outfit: HexColour
+    accent: HexColour = Field(description="a second outfit colour or an accessory")
+
+    def swatches(self) -> list[tuple[str, str]]:
+        """(usage, hex) pairs in a stable order, for rendering sheets."""
+        return [(usage, getattr(self, usage)) for usage in type(self).model_fields]
 
 
 class CharacterSheet(BaseModel):
@@ -36,7 +50,7 @@ class CharacterSheet(BaseModel):
     appearance: _text(300)
     silhouette: _text(160) = Field(description="the shape that makes them recognisable")
     costume: _text(200)
-    palette: list[Swatch] = Field(min_length=2, max_length=6)
+    palette: Palette
     expressions: list[Mood] = Field(min_length=2, max_length=6)
 
 
@@ -55,12 +69,8 @@ def check_sheet(sheet: CharacterSheet, character: BibleCharacter) -> list[str]:
     problems = []
     if sheet.character_id != character.id:
         problems.append(f"character_id: must be {character.id!r}, got {sheet.character_id!r}")
-    usages = [s.usage for s in sheet.palette]
-    for dup in sorted({u for u in usages if usages.count(u) > 1}):
-        problems.append(f"palette: usage {dup!r} appears twice; give each use one colour")
-    for needed in REQUIRED_USAGES:
-        if needed not in usages:
-            problems.append(f"palette: needs a colour with usage {needed!r}")
+    if sheet.palette.outfit.lower() == sheet.palette.skin.lower():
+        problems.append("palette: the outfit needs another colour than the skin")
     if len(set(sheet.expressions)) != len(sheet.expressions):
         problems.append("expressions: list each expression once")
     return problems
@@ -84,4 +94,5 @@ def design_character(
         schema=CharacterSheet,
         check=lambda s: check_sheet(s, character),
         max_attempts=ctx.max_attempts,
+        narrow=only_ids([character.id]),
     )

@@ -4,6 +4,7 @@ breaks; the deterministic solver (``layout_solver``) turns that into valid geome
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,7 +18,7 @@ from atelier.agents.layout_solver import (
     solve_layout,
 )
 from atelier.agents.scriptwriter import EpisodeScript, Shot
-from atelier.agents.structured import generate
+from atelier.agents.structured import Narrowing, generate
 
 AGENT = "layout"
 
@@ -63,6 +64,19 @@ def check_plan(plan: LayoutPlan, script: EpisodeScript) -> list[str]:
     return problems
 
 
+def exact_panels(count: int) -> Narrowing:
+    """Grammar narrowing: exactly one direction per panel, numbered from the script."""
+
+    def narrow(key: str | None, node: dict[str, Any]) -> dict[str, Any] | None:
+        if key == "panels" and node.get("type") == "array":
+            return {**node, "minItems": count, "maxItems": count}
+        if key == "panel" and node.get("type") == "integer":
+            return {"type": "integer", "enum": list(range(1, count + 1))}
+        return None
+
+    return narrow
+
+
 def lay_out_episode(
     ctx: AgentContext, script: EpisodeScript, spec: PageSpec | None = None
 ) -> EpisodeLayout:
@@ -85,6 +99,7 @@ def lay_out_episode(
         schema=LayoutPlan,
         check=lambda p: check_plan(p, script),
         max_attempts=ctx.max_attempts,
+        narrow=exact_panels(len(panels)),
     )
     requests = [
         PanelRequest(

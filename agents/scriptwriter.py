@@ -9,11 +9,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from atelier.agents.context import AgentContext
-from atelier.agents.structured import generate
+from atelier.agents.structured import Narrowing, generate
 
 AGENT = "scriptwriter"
 
-CharacterId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,23}$")]
+CHARACTER_ID_PATTERN = r"^[a-z][a-z0-9_]{1,23}$"
+CharacterId = Annotated[str, StringConstraints(pattern=CHARACTER_ID_PATTERN)]
 Role = Literal["protagonist", "sidekick", "antagonist", "mentor", "supporting"]
 Tone = Literal[
     "adventure",
@@ -174,6 +175,17 @@ def check_scene(scene: ScenePanels, bible: SeriesBible) -> list[str]:
     return problems
 
 
+def only_ids(ids: list[str]) -> Narrowing:
+    """Grammar narrowing: character-id fields may only hold these ids."""
+
+    def narrow(_key: str | None, node: dict[str, Any]) -> dict[str, Any] | None:
+        if node.get("pattern") == CHARACTER_ID_PATTERN:
+            return {"type": "string", "enum": list(ids)}
+        return None
+
+    return narrow
+
+
 # -- the agent -------------------------------------------------------------------------------
 def write_bible(ctx: AgentContext, brief: Brief) -> SeriesBible:
     """The series bible: title, logline, world, characters with stable ids, arc."""
@@ -215,6 +227,7 @@ def write_episode(
         schema=EpisodeOutline,
         check=lambda o: check_outline(o, bible),
         max_attempts=ctx.max_attempts,
+        narrow=only_ids([c.id for c in bible.characters]),
     )
     scenes: list[Scene] = []
     next_number = 1
@@ -235,6 +248,7 @@ def write_episode(
             schema=ScenePanels,
             check=lambda s: check_scene(s, bible),
             max_attempts=ctx.max_attempts,
+            narrow=only_ids(beat.characters),
         )
         panels = []
         for panel in written.panels:

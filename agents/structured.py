@@ -28,6 +28,9 @@ T = TypeVar("T", bound=BaseModel)
 #: Semantic check: returns problems in words (empty = fine).
 Check = Callable[[T], list[str]]
 
+#: Given a (sub)schema and the property name it sits under, return a replacement or None.
+Narrowing = Callable[[str | None, dict[str, Any]], dict[str, Any] | None]
+
 DEFAULT_ATTEMPTS = 3
 _MAX_PROBLEMS_SHOWN = 6
 
@@ -65,12 +68,21 @@ def generate(
     schema: type[T],
     log: CallLog,
     check: Check[T] | None = None,
+    narrow: Narrowing | None = None,
     max_attempts: int = DEFAULT_ATTEMPTS,
 ) -> T:
     """Render ``prompt`` with ``inputs``, call the model for a ``schema`` object, validate,
-    retry with feedback, check semantics; log the call; return the object or raise."""
+    retry with feedback, check semantics; log the call; return the object or raise.
+
+    ``narrow`` tightens the JSON schema sent to the backend for this one call (say, the
+    character ids that exist as an enum), so grammar-constrained decoding cannot produce
+    what the semantic check would reject; validation and checks still run on every reply.
+    """
     messages = _messages(prompt.render(**inputs))
-    runnable = handle.structured(schema.model_json_schema(), schema.__name__)
+    json_schema = schema.model_json_schema()
+    if narrow is not None:
+        json_schema = narrow_schema(json_schema, narrow)
+    runnable = handle.structured(json_schema, schema.__name__)
     prompt_tokens = completion_tokens = 0
     problems: list[str] = []
     output = ""
@@ -133,6 +145,26 @@ def generate(
         messages = [*messages, _assistant(output), _feedback(problems)]
     finish(outcome)
     raise AgentOutputError(agent, task, attempt, problems, output)
+
+
+def narrow_schema(schema: dict[str, Any], narrow: Narrowing) -> dict[str, Any]:
+    """A copy of ``schema`` with every subschema that ``narrow`` replaces replaced."""
+
+    def walk(node: Any, key: str | None) -> Any:
+        if isinstance(node, dict):
+            replaced = narrow(key, node)
+            if replaced is not None:
+                return replaced
+            if "properties" in node:
+                node = {**node, "properties": {
+                    name: walk(sub, name) for name, sub in node["properties"].items()}}
+            return {k: (v if k == "properties" else walk(v, key if k == "items" else k))
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(item, key) for item in node]
+        return node
+
+    return walk(schema, None)
 
 
 def _validation_problems(exc: ValidationError) -> list[str]:

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from atelier.agents import AGENTS
+from atelier.agents.models.settings import ModelSettings, Provider
 from atelier.durations import parse_duration
 from atelier.errors import ConfigError
 
@@ -92,12 +94,23 @@ class GovernanceConfig(_Section):
         return self
 
 
+class AgentSettings(_Section):
+    """Per-agent choices; the prompt file's front matter may still name a provider/model."""
+
+    #: Use another provider than [models] provider for this agent.
+    provider: Provider | None = None
+    #: Model calls per output before the agent gives up (the problems are fed back each time).
+    max_attempts: Annotated[int, Field(ge=1, le=6)] = 3
+
+
 class Config(_Section):
     studio: StudioConfig = StudioConfig()
     workspace: WorkspaceConfig = WorkspaceConfig()
     prompts: PromptsConfig = PromptsConfig()
     chain: ChainConfig = ChainConfig()
     governance: GovernanceConfig = GovernanceConfig()
+    models: ModelSettings = ModelSettings()
+    agents: dict[str, AgentSettings] = Field(default_factory=dict)
     #: Founding members and their initial reputation, granted when the DAO is deployed.
     members: dict[AccountName, Annotated[int, Field(gt=0)]] = Field(
         default_factory=lambda: {"alice": 100, "bob": 100, "carol": 100}
@@ -107,7 +120,19 @@ class Config(_Section):
     def _has_members(self) -> Config:
         if not self.members:
             raise ValueError("[members] needs at least one founding member, e.g. alice = 100")
+        unknown = sorted(set(self.agents) - set(AGENTS))
+        if unknown:
+            raise ValueError(f"[agents] has no agent {unknown[0]!r}; agents: {', '.join(AGENTS)}")
         return self
+
+    def agent(self, name: str) -> AgentSettings:
+        return self.agents.get(name, AgentSettings())
+
+    def models_for(self, name: str) -> ModelSettings:
+        """[models] with this agent's provider override applied."""
+        provider = self.agent(name).provider
+        return self.models if provider is None else self.models.model_copy(
+            update={"provider": provider})
 
 
 def load_config(path: Path) -> Config:

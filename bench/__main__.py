@@ -15,9 +15,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import gas
+from bench import agents, gas
 
-BENCHMARKS = {"gas": gas}
+BENCHMARKS = {"gas": gas, "agents": agents}
 
 
 def main() -> None:

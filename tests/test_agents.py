@@ -8,7 +8,7 @@ import json
 import pytest
 from agent_helpers import BIBLE, OUTLINE, panels, scripted_context
 
-from atelier.agents.designer import design_character, needs_sheet, character_fingerprint
+from atelier.agents.designer import character_fingerprint, design_character, needs_sheet
 from atelier.agents.layout import lay_out_episode
 from atelier.agents.layout_solver import PanelRequest, check_layout
 from atelier.agents.scriptwriter import (
@@ -103,24 +103,25 @@ def test_outline_with_unknown_character_fails_after_retries() -> None:
 SHEET = {
     "character_id": "mara", "name": "Mara", "appearance": "Tall, freckled, windswept hair.",
     "silhouette": "Long raincoat flaring at the hem.", "costume": "Yellow raincoat, boots.",
-    "palette": [{"hex": "#F2C9A0", "usage": "skin"}, {"hex": "#FFD100", "usage": "outfit"},
-                {"hex": "#7A4B2A", "usage": "hair"}],
+    "palette": {"skin": "#F2C9A0", "hair": "#7A4B2A", "outfit": "#FFD100",
+                "accent": "#1E3A5F"},
     "expressions": ["determined", "surprised", "happy"],
 }
 
 
 def test_designer_sheet_and_its_checks() -> None:
     bible = SeriesBible.model_validate(BIBLE)
-    no_skin = {**SHEET, "palette": [{"hex": "#FFD100", "usage": "outfit"},
-                                    {"hex": "#FFD100", "usage": "outfit"}]}
+    same = {**SHEET, "palette": {**SHEET["palette"], "outfit": "#f2c9a0"}}
+    no_hair = {**SHEET, "palette": {"skin": "#F2C9A0", "outfit": "#FFD100",
+                                    "accent": "#000000"}}
     wrong_id = {**SHEET, "character_id": "old_tom"}
-    ctx = scripted_context("designer", no_skin, wrong_id, SHEET)
+    ctx = scripted_context("designer", same, no_hair, wrong_id, SHEET, max_attempts=4)
     sheet = design_character(ctx, bible, bible.characters[0], ["Mara gasps."])
-    assert sheet.palette[0].hex == "#F2C9A0"
+    assert sheet.palette.swatches()[0] == ("skin", "#F2C9A0")
     feedback = [call[-1].content for call in ctx.handle.model.calls[1:]]
-    assert "needs a colour with usage 'skin'" in feedback[0]
-    assert "usage 'outfit' appears twice" in feedback[0]
-    assert "character_id: must be 'mara'" in feedback[1]
+    assert "the outfit needs another colour than the skin" in feedback[0]
+    assert "palette.hair: Field required" in feedback[1]
+    assert "character_id: must be 'mara'" in feedback[2]
 
 
 def test_sheet_is_redrawn_only_when_the_bible_entry_changes() -> None:
@@ -162,7 +163,7 @@ def test_layout_plan_must_cover_every_panel_once() -> None:
     missing = {"panels": [{"panel": 1, "emphasis": "normal", "shot": "wide"},
                           {"panel": 3, "emphasis": "normal", "shot": "wide"},
                           {"panel": 3, "emphasis": "normal", "shot": "wide"}]}
-    ctx = scripted_context("layout", missing, missing)
+    ctx = scripted_context("layout", missing, missing, max_attempts=2)
     with pytest.raises(AgentOutputError) as raised:
         lay_out_episode(ctx, script)
     text = " ".join(raised.value.problems)

@@ -1,0 +1,32 @@
+"""Chat models for the agents: settings, the backends, and a scripted model for tests.
+
+* ``settings``  — ``ModelSettings`` (the ``[models]`` section): provider + per-backend settings.
+* ``factory``   — ``chat_model_for(settings, params)`` -> ``ChatModelHandle`` (a LangChain
+  ``BaseChatModel`` + provider + model name; ``.structured(schema, name)`` for schema-shaped
+  JSON), ``usage_of`` / ``timings_of`` to read replies.
+* ``local``     — llama.cpp in-process (xllamacpp) serving the bundled SmolLM2-135M or any
+  GGUF on a private loopback port; ``TINY_MODEL_NOTICE`` for users.
+* ``scripted``  — ``ScriptedChatModel``, the test seam.
+* ``throughput`` — ``bench_throughput``: tokens/s through the wrapper vs raw xllamacpp.
+
+Importing this package is cheap: LangChain, the OpenAI client and xllamacpp load only when
+a model is built.
+"""
+
+from atelier.agents.models.local import TINY_MODEL_NOTICE, LocalModelError, bundled_gguf
+from atelier.agents.models.settings import (
+    LocalModelSettings,
+    ModelSettings,
+    OllamaSettings,
+    OpenAISettings,
+)
+
+__all__ = [
+    "TINY_MODEL_NOTICE",
+    "LocalModelError",
+    "LocalModelSettings",
+    "ModelSettings",
+    "OllamaSettings",
+    "OpenAISettings",
+    "bundled_gguf",
+]

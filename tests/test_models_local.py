@@ -1,0 +1,118 @@
+"""The embedded model for real: SmolLM2-135M in llama.cpp (xllamacpp), reached through the
+same LangChain ChatOpenAI path as any OpenAI-compatible server. Kept small (~10 s)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from atelier.agents.models.factory import ChatModelHandle, chat_model_for, timings_of, usage_of
+from atelier.agents.models.local import BUNDLED_GGUF_NAME, LocalModelError, LocalServer
+from atelier.agents.models.settings import LocalModelSettings, ModelSettings
+from atelier.agents.models.throughput import bench_throughput
+from atelier.agents.prompt_file import GenerationParams
+
+PARAMS = GenerationParams(temperature=0.2, top_p=0.9, max_tokens=120, repeat_penalty=1.1,
+                          seed=5)
+MESSAGES = [
+    SystemMessage(content="You describe one comic character as JSON."),
+    HumanMessage(content="Mara, a stubborn lighthouse keeper in a yellow raincoat."),
+]
+
+
+class Character(BaseModel):
+    name: str = Field(max_length=30)
+    role: Literal["hero", "mentor", "villain"]
+    look: str = Field(max_length=80)
+
+
+SCHEMA = Character.model_json_schema()
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[ChatModelHandle]:
+    handle = chat_model_for(ModelSettings(), PARAMS)  # loads the bundled model once
+    yield handle
+
+
+def test_the_bundled_model_is_served_on_loopback(local: ChatModelHandle) -> None:
+    server = LocalServer.get(LocalModelSettings())
+    assert server.running and server.load_seconds is not None
+    assert (local.provider, local.model_name) == ("local", BUNDLED_GGUF_NAME)
+    url = urlsplit(server.base_url)
+    assert url.hostname == "127.0.0.1" and url.port and url.path == "/v1"
+    assert str(local.model.openai_api_base) == server.base_url
+    assert chat_model_for(ModelSettings(), PARAMS).model.openai_api_base == server.base_url
+
+
+def test_structured_call_returns_schema_valid_json_with_usage_and_timings(
+    local: ChatModelHandle,
+) -> None:
+    reply = local.structured(SCHEMA, "Character").invoke(MESSAGES)
+    character = Character.model_validate_json(reply.content)  # the grammar held
+    assert character.role in ("hero", "mentor", "villain")
+    prompt_tokens, completion_tokens = usage_of(reply)
+    assert prompt_tokens > 10 and 0 < completion_tokens <= PARAMS.max_tokens
+    timings = timings_of(reply)
+    assert timings["generation_ms"] > 0 and timings["tokens_per_second"] > 0
+    assert reply.response_metadata["finish_reason"] == "stop"
+    assert reply.response_metadata["model_name"] == BUNDLED_GGUF_NAME
+
+
+def test_two_threads_at_once_both_get_valid_replies(local: ChatModelHandle) -> None:
+    runnable = local.structured(SCHEMA, "Character")
+    results: dict[int, Character] = {}
+    errors: list[BaseException] = []
+
+    def call(index: int) -> None:
+        try:
+            reply = runnable.invoke(MESSAGES)
+            results[index] = Character.model_validate_json(reply.content)
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    assert sorted(results) == [0, 1]
+
+
+def test_a_reply_cut_off_at_max_tokens_comes_back_marked(local: ChatModelHandle) -> None:
+    short = chat_model_for(ModelSettings(), PARAMS.model_copy(update={"max_tokens": 4}))
+    reply = short.structured(SCHEMA, "Character").invoke(MESSAGES)
+    assert reply.response_metadata["finish_reason"] == "length"
+    assert usage_of(reply)[1] == 4
+    assert reply.content.lstrip().startswith("{")  # the grammar's start, then cut
+
+
+def test_a_broken_gguf_gives_llama_cpp_s_reason(tmp_path: Path) -> None:
+    from atelier.agents.models.local import bundled_gguf
+
+    truncated = tmp_path / "truncated.gguf"
+    with bundled_gguf().open("rb") as source:
+        truncated.write_bytes(source.read(2_000_000))  # a download cut short
+    settings = ModelSettings(local=LocalModelSettings(gguf=truncated))
+    with pytest.raises(LocalModelError) as raised:
+        chat_model_for(settings, PARAMS)
+    assert f"llama.cpp could not load {truncated}" in raised.value.message
+    assert "corrupted or incomplete" in raised.value.message
+    assert raised.value.hint == "the file is incomplete or corrupted: download it again"
+
+
+def test_throughput_benchmark_compares_wrapper_and_raw(local: ChatModelHandle) -> None:
+    result = bench_throughput(n_tokens=16, runs=1)
+    assert result["model"] == BUNDLED_GGUF_NAME
+    for path in ("wrapper", "raw"):
+        assert result[path]["completion_tokens"] == [16]
+        assert result[path]["tokens_per_s"] > 0
+    assert result["wrapper_over_raw"] > 0
