@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from atelier.agents.context import AgentContext
 from atelier.agents.structured import Narrowing, generate
@@ -96,8 +96,10 @@ class DialogueLine(_Model):
     style: LineStyle = "speech"
 
 
-class PanelScript(_Model):
-    number: int = Field(description="1 for the scene's first panel, then 2, 3, ...")
+class PanelDraft(_Model):
+    """One panel as the model writes it; numbering is ours (positional), not the model's:
+    one less thing a small model can get wrong."""
+
     shot: Shot
     action: _text(240) = Field(description="what we see in the panel")
     characters: list[CharacterId] = Field(max_length=4)
@@ -106,8 +108,12 @@ class PanelScript(_Model):
     caption: _text(160, 0) = ""
 
 
+class PanelScript(PanelDraft):
+    number: int  # 1..N across the episode, in reading order
+
+
 class ScenePanels(_Model):
-    panels: list[PanelScript] = Field(min_length=1, max_length=4)
+    panels: list[PanelDraft] = Field(min_length=1, max_length=4)
 
 
 class Scene(_Model):
@@ -121,6 +127,13 @@ class EpisodeScript(_Model):
     title: str
     summary: str
     scenes: tuple[Scene, ...]
+
+    @model_validator(mode="after")
+    def _numbered_in_order(self) -> EpisodeScript:
+        numbers = [p.number for scene in self.scenes for p in scene.panels]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError(f"panel numbers must run 1..{len(numbers)} in order, got {numbers}")
+        return self
 
     @property
     def panels(self) -> list[PanelScript]:
@@ -158,11 +171,6 @@ def check_outline(outline: EpisodeOutline, bible: SeriesBible) -> list[str]:
 
 def check_scene(scene: ScenePanels, bible: SeriesBible) -> list[str]:
     problems = []
-    numbers = [p.number for p in scene.panels]
-    if numbers != list(range(1, len(numbers) + 1)):
-        problems.append(
-            f"panels: numbers must run 1, 2, 3, ... without gaps or repeats (got {numbers})"
-        )
     for i, panel in enumerate(scene.panels):
         problems += _unknown_ids(panel.characters, bible, f"panels.{i}.characters")
         for j, line in enumerate(panel.dialogue):
@@ -251,8 +259,8 @@ def write_episode(
             narrow=only_ids(beat.characters),
         )
         panels = []
-        for panel in written.panels:
-            panels.append(panel.model_copy(update={"number": next_number}))
+        for draft in written.panels:
+            panels.append(PanelScript(number=next_number, **draft.model_dump()))
             next_number += 1
         scenes.append(Scene(setting=beat.setting, beat=beat.beat, panels=tuple(panels)))
     return EpisodeScript(

@@ -132,10 +132,18 @@ def generate(
         prompt_tokens += used_in
         completion_tokens += used_out
         output = reply.content if isinstance(reply.content, str) else str(reply.content)
+        cut_off = (getattr(reply, "response_metadata", None) or {}).get("finish_reason")
         try:
             value = schema.model_validate_json(output)
         except ValidationError as exc:
             problems, outcome = _validation_problems(exc), "invalid"
+            if cut_off == "length":
+                problems = [
+                    f"the reply was cut off at the token limit "
+                    f"({prompt.model.params.max_tokens or 'default'} tokens); write less, or "
+                    "raise maxOutputTokens in the prompt file",
+                    *problems,
+                ]
         else:
             problems = check(value) if check else []
             if not problems:

@@ -54,10 +54,10 @@ OUTLINE = {
 def panels(*specs: tuple[str, list[str]]) -> dict[str, Any]:
     """Scene panels: each spec is (action, speaking character ids)."""
     return {"panels": [
-        {"number": i, "shot": "medium", "action": action, "characters": speakers or ["mara"],
+        {"shot": "medium", "action": action, "characters": speakers or ["mara"],
          "mood": "neutral",
          "dialogue": [{"speaker": s, "text": f"Line by {s}.", "style": "speech"}
                       for s in speakers],
          "caption": ""}
-        for i, (action, speakers) in enumerate(specs, start=1)
+        for action, speakers in specs
     ]}

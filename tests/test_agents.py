@@ -77,20 +77,44 @@ def test_episode_is_written_in_small_steps_and_numbered_across_scenes() -> None:
     assert "The rocks at midnight" in scene_prompt
 
 
-def test_unknown_speaker_and_gapped_numbers_are_semantic_errors() -> None:
+def test_unknown_or_absent_speakers_are_semantic_errors() -> None:
     bible = SeriesBible.model_validate(BIBLE)
-    bad = panels(("Someone talks.", ["captain"]))
-    gapped = panels(("One.", []), ("Two.", []))
-    gapped["panels"][1]["number"] = 5
+    stranger = panels(("Someone talks.", ["captain"]))
+    absent = panels(("Mara listens.", []))
+    absent["panels"][0]["dialogue"] = [{"speaker": "old_tom", "text": "Hm.", "style": "speech"}]
     good = panels(("Fine.", ["mara"]))
     ctx = scripted_context("scriptwriter", {**OUTLINE, "scenes": OUTLINE["scenes"][:1]},
-                           bad, gapped, good)
+                           stranger, absent, good)
     script = write_episode(ctx, BRIEF, bible, 2, previous_summaries=["Ep 1 happened."])
-    assert len(script.panels) == 1
-    retry_feedback = ctx.handle.model.calls[2][-1].content
-    assert "'captain' is not a character id" in retry_feedback
-    last_feedback = ctx.handle.model.calls[3][-1].content
-    assert "numbers must run 1, 2, 3" in last_feedback
+    assert [p.number for p in script.panels] == [1]
+    assert "'captain' is not a character id" in ctx.handle.model.calls[2][-1].content
+    assert "'old_tom' speaks but is not in the panel's characters" in (
+        ctx.handle.model.calls[3][-1].content)
+    assert "Ep 1 happened." in ctx.handle.model.calls[0][-1].content  # continuity reached
+
+
+def test_episode_panel_numbers_must_run_in_order() -> None:
+    script = _script(3)
+    scene = script.scenes[0]
+    renumbered = scene.model_copy(update={"panels": (
+        scene.panels[0], scene.panels[1].model_copy(update={"number": 5}), scene.panels[2])})
+    with pytest.raises(ValueError, match=r"panel numbers must run 1\.\.3 in order"):
+        EpisodeScript.model_validate({**script.model_dump(), "scenes": [renumbered.model_dump()]})
+
+
+def test_grammar_narrowing_limits_ids_and_panel_counts() -> None:
+    from atelier.agents.layout import LayoutPlan, exact_panels
+    from atelier.agents.scriptwriter import EpisodeOutline, only_ids
+    from atelier.agents.structured import narrow_schema
+
+    outline = narrow_schema(EpisodeOutline.model_json_schema(), only_ids(["mara", "old_tom"]))
+    beat = outline["$defs"]["SceneBeat"]["properties"]["characters"]
+    assert beat["items"] == {"type": "string", "enum": ["mara", "old_tom"]}
+    plan = narrow_schema(LayoutPlan.model_json_schema(), exact_panels(3))
+    assert (plan["properties"]["panels"]["minItems"], plan["properties"]["panels"]["maxItems"]) \
+        == (3, 3)
+    assert plan["$defs"]["PanelDirection"]["properties"]["panel"]["enum"] == [1, 2, 3]
+    assert EpisodeOutline.model_json_schema() != outline  # the model's own schema is untouched
 
 
 def test_outline_with_unknown_character_fails_after_retries() -> None:
@@ -169,3 +193,14 @@ def test_layout_plan_must_cover_every_panel_once() -> None:
     text = " ".join(raised.value.problems)
     assert "missing [2]" in text
     assert "[3] appear more than once" in text
+
+
+def test_a_reply_cut_off_at_the_token_limit_says_so() -> None:
+    from langchain_core.messages import AIMessage
+
+    ctx = scripted_context("scriptwriter", max_attempts=1)
+    ctx.handle.model.enqueue(lambda _messages: AIMessage(
+        content='{"title": "The Light', response_metadata={"finish_reason": "length"}))
+    with pytest.raises(AgentOutputError) as raised:
+        write_bible(ctx, BRIEF)
+    assert raised.value.problems[0].startswith("the reply was cut off at the token limit (700")

@@ -232,7 +232,7 @@ def test_proposal_threshold_is_enforced(chain) -> None:
     assert "alice has 100 reputation; opening a proposal needs 150" in raised.value.message
 
 
-def test_founding_prompts_are_approved_at_deployment(chain) -> None:  # noqa: ANN001 - fixture
+def test_founding_prompts_are_approved_at_deployment(chain) -> None:
     from atelier.governance.accounts import dev_signers
     from atelier.governance.deploy import deploy_dao
 

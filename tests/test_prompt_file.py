@@ -40,6 +40,23 @@ SAMPLE_INPUTS: dict[str, dict[str, object]] = {
     },
 }
 
+_BIBLE = {"title": "T", "logline": "L", "tone": "mystery", "world": "W", "arc": "A",
+          "characters": [{"id": "mio", "name": "Mio", "role": "protagonist", "look": "grey cat",
+                          "personality": "brave"}]}
+#: Inputs for the shipped agent prompts (prompts/), one rendering of each task.
+REPO_SAMPLE_INPUTS: dict[str, dict[str, object]] = {
+    "scriptwriter": {"task": "panels", "brief": {"title": "T", "brief": "B",
+                                                  "format": "serialized comic", "episodes": 2},
+                     "bible": _BIBLE, "previous": ["Mio found a key."],
+                     "outline": {"title": "O", "summary": "S"},
+                     "scene": {"setting": "A bakery", "beat": "Mio bakes.",
+                               "characters": ["mio"]}},
+    "designer": {"bible": _BIBLE, "character": _BIBLE["characters"][0],
+                 "appearances": ["Mio bakes."]},
+    "layout": {"title": "T", "panels": [{"number": 1, "shot": "wide", "action": "A bakery.",
+                                         "lines": 1}]},
+}
+
 
 def all_prompt_files() -> list[Path]:
     return sorted(FIXTURES.glob("*.prompty")) + sorted(REPO_PROMPTS.glob("*.prompty"))
@@ -102,7 +119,8 @@ def test_files_are_valid_prompty(path: Path) -> None:
         assert extra.get("repeat_penalty") == ours.model.params.repeat_penalty
     assert [p.name for p in agent.inputs or []] == [i.name for i in ours.inputs]
 
-    values = SAMPLE_INPUTS.get(ours.name) or {
+    samples = REPO_SAMPLE_INPUTS if path.parent == REPO_PROMPTS else SAMPLE_INPUTS
+    values = samples.get(ours.name) or {
         i.name: "sample" for i in ours.inputs if i.required and i.kind == "string"
     }
     messages = prompty.prepare(agent, values)  # offline: render + parse, no provider call

@@ -8,8 +8,9 @@ allows:
 =========================  =================================================================
 backend                    how the schema is enforced
 =========================  =================================================================
-local (llama.cpp)          ``response_format`` ``json_schema`` -> a llama.cpp grammar: the
-                           reply can only be JSON of that shape (numeric bounds excepted).
+local (llama.cpp)          ``response_format`` ``json_schema`` -> a grammar (llguidance in
+                           xllamacpp's build): the reply can only be JSON of that shape;
+                           string lengths, item counts and numeric bounds held in tests.
 openai, OpenAI itself      ``json_schema`` with ``strict: true`` when the schema qualifies
                            (every property required); unsupported keywords such as
                            ``maxLength`` are left out of the strict copy (the caller's
@@ -29,18 +30,28 @@ servers add ``timings``; Ollama adds its durations; see ``timings_of``).
 OpenAI-compatible server pitfalls handled here:
 
 * ``max_tokens``: ``ChatOpenAI`` sends ``max_completion_tokens`` (OpenAI's current name).
-  llama.cpp's own server reads both, but llama-cpp-python's server, LM Studio and older
-  vLLM read only ``max_tokens``, and would silently generate until the context is full. For
-  any server other than OpenAI itself, Atelier sends ``max_tokens`` (in ``extra_body``) and
-  not ``max_completion_tokens``; for OpenAI it sends ``max_completion_tokens``.
+  llama.cpp's own server (and so xllamacpp) reads both, but llama-cpp-python's server and
+  other servers written before that name existed read only ``max_tokens`` and silently
+  generate until the context is full. Every OpenAI-compatible server reads ``max_tokens``,
+  so for any server other than OpenAI itself Atelier sends ``max_tokens`` (in
+  ``extra_body``) and not ``max_completion_tokens``; OpenAI gets ``max_completion_tokens``.
 * ``repeat_penalty`` is a llama.cpp / vLLM / LM Studio extension: sent in ``extra_body`` to
   non-OpenAI servers, left out for OpenAI (which rejects unknown parameters).
 * ``json_schema`` response format: llama.cpp's server and vLLM accept it; llama-cpp-python's
   server does not (set ``[models.openai] json_schema = false``, see the table above).
 * ``json_object`` without a schema lets a small model ramble (measured: SmolLM2 ran to the
   token limit), and ``function_calling`` returned nothing from llama.cpp: neither is used.
+* A reply cut off at ``max_tokens`` makes ``ChatOpenAI`` raise (the openai SDK's
+  ``parse()`` raises ``LengthFinishReasonError`` whenever a ``response_format`` is set),
+  losing the text and its token usage. ``ChatOpenAICompatible`` returns it instead, with
+  ``response_metadata["finish_reason"] == "length"``: check that to tell "cut off, raise
+  max_tokens" from "invalid JSON". (llama.cpp's JSON grammar lets the model wrap the JSON
+  in a Markdown ```json fence, which the server strips from complete replies; a cut-off
+  reply can therefore start with the fence.)
 * Servers on your own machine need no key: a placeholder is sent when the key variable is
   unset and ``base_url`` is not OpenAI's.
+* The model name: llama.cpp's server answers whatever ``model`` is asked for with the model
+  it loaded; vLLM, LM Studio and Ollama's /v1 need the exact served name.
 """
 
 from __future__ import annotations

@@ -114,9 +114,16 @@ class ScriptedChatModel(BaseChatModel):
             time.sleep(self.latency_s)
         if isinstance(entry, BaseException):
             raise entry
-        text = entry if isinstance(entry, str) else entry(list(messages))
-        if not isinstance(text, str):
-            raise TypeError(f"a scripted callable must return str, not {type(text).__name__}")
+        reply = entry if isinstance(entry, str) else entry(list(messages))
+        # A callable may return a whole AIMessage, e.g. to script a reply cut off at the
+        # token limit (finish_reason "length").
+        finish_reason = "stop"
+        if isinstance(reply, AIMessage):
+            finish_reason = reply.response_metadata.get("finish_reason", "stop")
+            reply = reply.content if isinstance(reply.content, str) else None
+        if not isinstance(reply, str):
+            raise TypeError("a scripted callable must return str or an AIMessage with text")
+        text = reply
         prompt_tokens = sum(estimate_tokens(_text_of(m)) for m in messages)
         completion_tokens = estimate_tokens(text)
         message = AIMessage(
@@ -126,7 +133,7 @@ class ScriptedChatModel(BaseChatModel):
                 "output_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens,
             },
-            response_metadata={"model_name": self.model_name, "finish_reason": "stop"},
+            response_metadata={"model_name": self.model_name, "finish_reason": finish_reason},
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
