@@ -8,7 +8,7 @@ import hashlib
 import json
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from atelier.agents.context import AgentContext
 from atelier.agents.scriptwriter import (
@@ -53,6 +53,12 @@ class CharacterSheet(BaseModel):
     palette: Palette
     expressions: list[Mood] = Field(min_length=2, max_length=6)
 
+    @field_validator("expressions")
+    @classmethod
+    def _once_each(cls, expressions: list[Mood]) -> list[Mood]:
+        # A repeated expression says nothing new: drop repeats rather than reject the sheet.
+        return list(dict.fromkeys(expressions))
+
 
 def character_fingerprint(character: BibleCharacter) -> str:
     """Changes exactly when the bible's entry for the character changes."""
@@ -71,8 +77,8 @@ def check_sheet(sheet: CharacterSheet, character: BibleCharacter) -> list[str]:
         problems.append(f"character_id: must be {character.id!r}, got {sheet.character_id!r}")
     if sheet.palette.outfit.lower() == sheet.palette.skin.lower():
         problems.append("palette: the outfit needs another colour than the skin")
-    if len(set(sheet.expressions)) != len(sheet.expressions):
-        problems.append("expressions: list each expression once")
+    if len(sheet.expressions) < 2:
+        problems.append("expressions: give at least two different expressions")
     return problems
 
 

@@ -65,23 +65,31 @@ variable must be a declared input.
 from __future__ import annotations
 
 import copy
-import difflib
-import re
-import secrets
-import traceback
-import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any
 
-import yaml
 from eth_utils import keccak
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from atelier.errors import AtelierError
+from atelier.agents.prompt_syntax import (
+    FrontMatter,
+    InputKind,
+    ItemKind,
+    PromptFileError,
+    Provider,
+    describe_value,
+    model_options,
+    prompt_error,
+)
+from atelier.agents.prompt_template import (
+    RESERVED_NAMES,
+    ROLES,
+    Role,
+    check_template,
+    render_messages,
+    scan_sections,
+)
 
 __all__ = [
     "MAX_BODY_CHARS",
@@ -100,48 +108,6 @@ __all__ = [
 #: Longest template body accepted, in characters (after normalization). Small local models
 #: have small context windows; a body this long is almost always a mistake.
 MAX_BODY_CHARS = 8000
-
-#: Roles a section may have, in the order Prompty knows them (``developer`` is not used here).
-ROLES: tuple[str, ...] = ("system", "user", "assistant")
-
-Role = Literal["system", "user", "assistant"]
-InputKind = Literal["string", "integer", "number", "boolean", "array", "object"]
-ItemKind = Literal["string", "integer", "number", "boolean", "object"]
-Provider = Literal["local", "openai", "ollama"]
-
-
-class PromptFileError(AtelierError):
-    """A prompt file is unreadable or invalid, or rendering it failed.
-
-    ``message`` is one line ``<file>:<line>: <key>: <problem>`` (``<file>: <key>: ...`` when
-    no line applies); ``source``, ``line``, ``key`` and ``problem`` hold the parts.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        hint: str | None = None,
-        source: str = "<prompt>",
-        line: int | None = None,
-        key: str = "",
-        problem: str = "",
-    ) -> None:
-        super().__init__(message, hint=hint)
-        self.source = source
-        self.line = line
-        self.key = key
-        self.problem = problem
-
-
-def _error(
-    source: str, line: int | None, key: str, problem: str, hint: str | None = None
-) -> PromptFileError:
-    problem = " ".join(problem.split())  # one line, whatever YAML or Jinja said
-    where = f"{source}:{line}" if line else source
-    return PromptFileError(
-        f"{where}: {key}: {problem}", hint=hint, source=source, line=line, key=key, problem=problem
-    )
 
 
 # --------------------------------------------------------------------------------------
@@ -239,7 +205,7 @@ class PromptFile(BaseModel):
         unknown = sorted(set(values) - set(declared))
         if unknown:
             names = ", ".join(declared) or "none"
-            raise _error(
+            raise prompt_error(
                 src,
                 self._inputs_line,
                 "inputs",
@@ -252,18 +218,18 @@ class PromptFile(BaseModel):
             if item.name in values:
                 value = values[item.name]
                 if not item.accepts(value):
-                    raise _error(
+                    raise prompt_error(
                         src,
                         line,
                         f"inputs.{item.name}",
-                        f"expected {item.expected()}, got {_describe(value)}",
+                        f"expected {item.expected()}, got {describe_value(value)}",
                         hint=f"pass a {item.kind} value for {item.name!r}",
                     )
                 context[item.name] = value
             elif item.default is not None:
                 context[item.name] = copy.deepcopy(item.default)
             else:
-                raise _error(
+                raise prompt_error(
                     src,
                     line,
                     f"inputs.{item.name}",
@@ -271,57 +237,9 @@ class PromptFile(BaseModel):
                     hint=f"pass {item.name}=... (or give the input a default in the file)",
                 )
 
-        nonce = secrets.token_hex(8)
-        sentinels = {f"\ue000{nonce}:{role}\ue000": role for role in ROLES}
-        by_role = {role: s for s, role in sentinels.items()}
-        lines = self.body.split("\n")
-        for index, role in self._markers:
-            lines[index] = by_role[role]
-        try:
-            template = _ENV.from_string("\n".join(lines))
-            rendered = template.render(**context)
-        except Exception as exc:  # any failure inside the template is the file's problem
-            line = _template_line(exc)
-            raise _error(
-                src,
-                None if line is None else self._body_line + line - 1,
-                "body",
-                f"rendering failed: {type(exc).__name__}: {exc}",
-                hint="check the template expression on that line against the inputs given",
-            ) from exc
-
-        messages: list[tuple[Role, str]] = []
-        role: Role = "system"
-        buffer: list[str] = []
-        seen_marker = False
-        pieces = rendered.split("\n")
-        if pieces[-1] == "":
-            pieces.pop()  # like str.splitlines(), which Prompty's parser uses
-        count = 0
-        for text_line in pieces:
-            marker = sentinels.get(text_line)
-            if marker is None and nonce in text_line:
-                index, role_name = self._markers[min(count, len(self._markers) - 1)]
-                raise _error(
-                    src,
-                    self._body_line + index,
-                    "body",
-                    f"the '{role_name}:' marker was joined to another line by Jinja whitespace "
-                    "control, so it no longer starts a section",
-                    hint="remove the '-' from the {%- / -%} / {{- / -}} next to the marker",
-                )
-            if marker is not None:
-                count += 1
-                # Only blank lines can precede the first marker (parse_prompt checks); Prompty
-                # strips them with the front matter, so they never make a message.
-                if buffer and seen_marker:
-                    messages.append((role, "\n".join(buffer).strip("\n")))
-                role, buffer, seen_marker = marker, [], True
-            else:
-                buffer.append(text_line)
-        if buffer:
-            messages.append((role, "\n".join(buffer).strip("\n")))
-        return messages
+        return render_messages(
+            self.body, self._markers, context, source=src, body_line=self._body_line
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -343,7 +261,7 @@ def normalize_prompt_text(raw: bytes | str, *, source: str = "<prompt>") -> str:
             before = raw[: exc.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             line = before.count(b"\n") + 1
             column = len(before) - (before.rfind(b"\n") + 1) + 1
-            raise _error(
+            raise prompt_error(
                 source,
                 line,
                 "encoding",
@@ -365,144 +283,8 @@ def prompt_hash(raw: bytes | str) -> bytes:
 
 
 # --------------------------------------------------------------------------------------
-# Front matter schema (Prompty 2.x names; strict: no coercion, no unknown keys)
+# Input kinds
 # --------------------------------------------------------------------------------------
-
-_STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class _RawExtra(BaseModel):
-    model_config = _STRICT
-    repeat_penalty: float | None = Field(None, ge=0.5, le=2)
-
-
-class _RawOptions(BaseModel):
-    model_config = _STRICT
-    temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, alias="topP", ge=0, le=1)
-    max_output_tokens: int | None = Field(None, alias="maxOutputTokens", ge=1, le=32768)
-    seed: int | None = Field(None, ge=0)
-    additional_properties: _RawExtra | None = Field(None, alias="additionalProperties")
-
-
-class _RawModel(BaseModel):
-    model_config = _STRICT
-    id: str | None = Field(None, min_length=1)
-    provider: Provider | None = None
-    options: _RawOptions | None = None
-
-
-class _RawItems(BaseModel):
-    model_config = _STRICT
-    kind: ItemKind
-    description: str = ""
-
-
-class _RawInput(BaseModel):
-    model_config = _STRICT
-    name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
-    kind: InputKind
-    description: str = ""
-    items: _RawItems | None = None
-    default: Any = None
-    required: bool | None = None
-
-
-class _RawMetadata(BaseModel):
-    model_config = _STRICT
-    version: Annotated[str, Field(min_length=1, max_length=64)]
-    authors: list[str] | None = None
-    tags: list[str] | None = None
-
-
-class _RawFormat(BaseModel):
-    model_config = _STRICT
-    kind: Literal["jinja2"]
-    strict: Literal[True] | None = None
-
-
-class _RawParser(BaseModel):
-    model_config = _STRICT
-    kind: Literal["prompty"]
-
-
-class _RawTemplate(BaseModel):
-    model_config = _STRICT
-    format: _RawFormat
-    parser: _RawParser
-
-
-class _RawFront(BaseModel):
-    model_config = _STRICT
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    description: str = ""
-    metadata: _RawMetadata
-    model: _RawModel | None = None
-    inputs: list[_RawInput] | None = None
-    template: _RawTemplate | None = None
-
-
-#: Keys Prompty knows that Atelier deliberately does not use, with what to do instead.
-_UNSUPPORTED: dict[str, str] = {
-    "displayName": "use name",
-    "outputs": "output schemas live in the agent's code",
-    "tools": "agents do not call tools",
-    "apiType": "the provider decides the API",
-    "connection": "endpoints and keys belong in config.toml, never in a prompt file",
-    "frequencyPenalty": "not supported by the local backend",
-    "presencePenalty": "not supported by the local backend",
-    "topK": "not supported here",
-    "stopSequences": "not supported here",
-    "reasoningEffort": "not supported here",
-    "allowMultipleToolCalls": "agents do not call tools",
-}
-
-#: Common wrong names (Prompty 1.x, OpenAI, llama.cpp spellings) -> the right place.
-_RENAMES: dict[tuple[str, ...], dict[str, str]] = {
-    (): {
-        "version": "metadata.version",
-        "authors": "metadata.authors",
-        "tags": "metadata.tags",
-        "parameters": "model.options",
-        "sample": "a default on each input",
-    },
-    ("model",): {
-        "name": "model.id",
-        "parameters": "model.options",
-        "configuration": "model.provider and model.id (connection details go in config.toml)",
-        "api": "model.provider",
-    },
-    ("model", "options"): {
-        "top_p": "model.options.topP",
-        "max_tokens": "model.options.maxOutputTokens",
-        "maxTokens": "model.options.maxOutputTokens",
-        "max_output_tokens": "model.options.maxOutputTokens",
-        "repeat_penalty": "model.options.additionalProperties.repeat_penalty",
-        "repeatPenalty": "model.options.additionalProperties.repeat_penalty",
-    },
-    ("model", "options", "additionalProperties"): {
-        "repeatPenalty": "model.options.additionalProperties.repeat_penalty",
-    },
-    ("inputs", "*"): {"type": "kind", "sample": "default"},
-}
-
-#: How a whole section is written, for "wrong type" hints.
-_SHAPES: dict[tuple[str | int, ...], str] = {
-    ("model",): "write model: as a mapping: id:, provider:, options: (indented below it)",
-    ("inputs",): "write inputs: as a list: '- name: premise' then 'kind: string' indented",
-    ("template",): "write template: {format: {kind: jinja2}, parser: {kind: prompty}}",
-    ("template", "format"): "write format: {kind: jinja2}",
-    ("template", "parser"): "write parser: {kind: prompty}",
-    ("metadata",): 'write metadata: as a mapping with version: "1.0.0" indented below it',
-}
-
-_RANGES: dict[str, tuple[float, float | None]] = {
-    "temperature": (0, 2),
-    "topP": (0, 1),
-    "maxOutputTokens": (1, 32768),
-    "seed": (0, None),
-    "repeat_penalty": (0.5, 2),
-}
 
 _KIND_WORDS: dict[str, str] = {
     "string": "text",
@@ -513,16 +295,21 @@ _KIND_WORDS: dict[str, str] = {
     "object": "a mapping",
 }
 
-_ENV = ImmutableSandboxedEnvironment(
-    undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False
-)
-_RESERVED_NAMES = frozenset(_ENV.globals) | {"loop", "self", "true", "false", "none"}
 
-# Prompty's role-boundary test, applied to the stripped line (prompty/parsers/prompty.py):
-# optional '#', a role word (any case), optional [attributes], ':' and nothing else.
-_MARKER_RE = re.compile(r"^#?\s*([A-Za-z_]+)(\[[^\]]*\])?\s*:\s*$")
-_PROMPTY_ROLES = (*ROLES, "developer")
-_FOREIGN_ROLES = ("developer", "tool", "function")
+def _kind_matches(kind: str, value: Any) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "array":
+        return isinstance(value, list | tuple)
+    if kind == "object":
+        return isinstance(value, Mapping)
+    return False
 
 
 # --------------------------------------------------------------------------------------
@@ -536,7 +323,7 @@ def load_prompt(path: Path) -> PromptFile:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise _error(
+        raise prompt_error(
             str(path),
             None,
             "file",
@@ -551,44 +338,9 @@ def parse_prompt(
 ) -> PromptFile:
     """Validate a prompt file's content; ``source`` names it in error messages."""
     text = normalize_prompt_text(raw, source=source)
-    lines = text.split("\n")
+    front_text, body, body_line = _split_front_matter(text, source)
 
-    # --- front matter delimiters (the first line, then the next '---' line) -----------
-    if lines[0].rstrip() != "---":
-        raise _error(
-            source,
-            1,
-            "front matter",
-            "the file must start with a '---' line (YAML front matter)",
-            hint="start the file with ---, the front matter (name, metadata, model, inputs), "
-            "then --- and the template body",
-        )
-    close = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), None)
-    if close is None:
-        raise _error(
-            source,
-            1,
-            "front matter",
-            "no closing '---' line after the front matter",
-            hint="end the front matter with a line holding only ---",
-        )
-    for i in range(1, close):
-        # Prompty's loader ends the front matter at the first '---' or '+++' anywhere,
-        # even inside a value; such a file would mean something else in Prompty's tools.
-        if "---" in lines[i] or "+++" in lines[i]:
-            raise _error(
-                source,
-                i + 1,
-                "front matter",
-                "contains '---' or '+++', which Prompty's loader takes as the end of the "
-                "front matter",
-                hint="rephrase that value without three dashes or plus signs in a row",
-            )
-    front_text = "\n".join(lines[1:close]) + "\n"
-    body = "\n".join(lines[close + 1 :])
-    body_line = close + 2  # file line number of the body's first line
-
-    ctx = _Front(source)
+    ctx = FrontMatter(source)
     front = ctx.parse(front_text)
 
     # --- inputs -------------------------------------------------------------------------
@@ -602,7 +354,7 @@ def parse_prompt(
                 f"input {item.name!r} is declared twice (first at line {input_lines[item.name]})",
                 hint="give each input a different name",
             )
-        if item.name in _RESERVED_NAMES:
+        if item.name in RESERVED_NAMES:
             raise ctx.error(
                 (*where, "name"),
                 f"{item.name!r} is a Jinja2 built-in name and cannot be an input",
@@ -633,7 +385,7 @@ def parse_prompt(
             raise ctx.error(
                 (*where, "default"),
                 f"default must be {declared.expected()} (kind: {item.kind}), "
-                f"got {_describe(item.default)}",
+                f"got {describe_value(item.default)}",
                 hint="make the default match the kind, or change the kind",
             )
         if item.required is True and item.default is not None:
@@ -653,7 +405,7 @@ def parse_prompt(
     # --- body -----------------------------------------------------------------------------
     if len(body) > MAX_BODY_CHARS:
         over_line = body_line + body[:MAX_BODY_CHARS].count("\n")
-        raise _error(
+        raise prompt_error(
             source,
             over_line,
             "body",
@@ -661,11 +413,10 @@ def parse_prompt(
             f"(reached on this line)",
             hint="shorten the prompt; small models follow short prompts better anyway",
         )
-    markers = _scan_sections(body, body_line, source)
-    _check_template(body, body_line, source, input_lines, ctx.line(("inputs",)))
+    markers = scan_sections(body, body_line, source)
+    check_template(body, body_line, source, input_lines, ctx.line(("inputs",)))
 
-    opts = front.model.options if front.model and front.model.options else _RawOptions()
-    extra = opts.additional_properties or _RawExtra()
+    opts, extra = model_options(front)
     model = ModelChoice(
         provider=front.model.provider if front.model else None,
         name=front.model.id if front.model else None,
@@ -696,444 +447,46 @@ def parse_prompt(
     return prompt
 
 
-_KeyPath = tuple[str | int, ...]
+def _split_front_matter(text: str, source: str) -> tuple[str, str, int]:
+    """Split normalized text into (front matter YAML, body, file line of the body's start).
 
+    The front matter runs from the first line (which must be ``---``) to the next ``---``
+    line; a ``---`` or ``+++`` inside it is refused, as Prompty's loader would stop there.
+    """
+    lines = text.split("\n")
 
-class _Front:
-    """Parses the YAML front matter, remembering the file line of every key."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.lines: dict[_KeyPath, int] = {}  # key path -> file line of the key (or list item)
-        self.starts: dict[_KeyPath, int] = {}  # mapping path -> file line where it starts
-
-    # front matter line 1 is file line 2; YAML marks count from 0
-    @staticmethod
-    def _file_line(mark_line: int) -> int:
-        return mark_line + 2
-
-    def line(self, path: _KeyPath) -> int | None:
-        while True:
-            if path in self.lines:
-                return self.lines[path]
-            if path in self.starts:
-                return self.starts[path]
-            if not path:
-                return 2
-            path = path[:-1]
-
-    def error(self, path: _KeyPath, problem: str, hint: str | None = None) -> PromptFileError:
-        return _error(self.source, self.line(path), _dotted(path), problem, hint)
-
-    def parse(self, front_text: str) -> _RawFront:
-        loader = yaml.SafeLoader(front_text)
-        try:
-            node = loader.get_single_node()
-            if not isinstance(node, MappingNode):
-                raise _error(
-                    self.source,
-                    2,
-                    "front matter",
-                    "must be a mapping of keys (name:, metadata:, model:, inputs:, template:)",
-                    hint="write the front matter as key: value lines",
-                )
-            # Check keys on the node tree before constructing: the constructor would
-            # silently keep the last of two equal keys and fold merge keys in.
-            self._walk(node, (), ("model", _RawFront), set())
-            data = loader.construct_document(node)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            problem = exc.problem or "invalid YAML"
-            if exc.context:
-                problem = f"{problem} ({exc.context})"
-            raise _error(
-                self.source,
-                self._file_line(mark.line) if mark else 2,
+    if lines[0].rstrip() != "---":
+        raise prompt_error(
+            source,
+            1,
+            "front matter",
+            "the file must start with a '---' line (YAML front matter)",
+            hint="start the file with ---, the front matter (name, metadata, model, inputs), "
+            "then --- and the template body",
+        )
+    close = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), None)
+    if close is None:
+        raise prompt_error(
+            source,
+            1,
+            "front matter",
+            "no closing '---' line after the front matter",
+            hint="end the front matter with a line holding only ---",
+        )
+    for i in range(1, close):
+        # Prompty's loader ends the front matter at the first '---' or '+++' anywhere,
+        # even inside a value; such a file would mean something else in Prompty's tools.
+        if "---" in lines[i] or "+++" in lines[i]:
+            raise prompt_error(
+                source,
+                i + 1,
                 "front matter",
-                f"invalid YAML: {problem}",
-                hint="fix the YAML on that line (indent with spaces, quote text holding ': ')",
-            ) from None
-        except yaml.YAMLError as exc:
-            raise _error(self.source, 2, "front matter", f"invalid YAML: {exc}") from None
-        finally:
-            loader.dispose()
-        try:
-            return _RawFront.model_validate(data)
-        except ValidationError as exc:
-            raise self._validation_error(exc) from None
-
-    def _walk(
-        self,
-        node: Node,
-        path: _KeyPath,
-        schema: tuple[str, type[BaseModel]] | None,
-        stack: set[int],
-    ) -> None:
-        if id(node) in stack:
-            raise self.error(path, "recursive YAML alias")
-        stack = stack | {id(node)}
-        if isinstance(node, MappingNode):
-            self.starts[path] = self._file_line(node.start_mark.line)
-            model = schema[1] if schema and schema[0] == "model" else None
-            fields = _fields_by_alias(model) if model else None
-            seen: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                line = self._file_line(key_node.start_mark.line)
-                if not isinstance(key_node, ScalarNode) or key_node.tag.endswith(":merge"):
-                    shown = key_node.value if isinstance(key_node, ScalarNode) else "?"
-                    raise _error(
-                        self.source,
-                        line,
-                        _dotted((*path, shown)),
-                        "keys must be plain words (YAML merge keys and complex keys are not "
-                        "allowed)",
-                        hint="write each key out in full",
-                    )
-                key = key_node.value
-                key_path = (*path, key)
-                self.lines[key_path] = line
-                if key in seen:
-                    raise self.error(
-                        key_path,
-                        f"duplicate key (first at line {seen[key]})",
-                        hint="keep one of them",
-                    )
-                seen[key] = line
-                sub = None
-                if fields is not None:
-                    if key not in fields:
-                        raise self._unknown_key(key_path, sorted(fields))
-                    sub = _sub_schema(fields[key])
-                self._walk(value_node, key_path, sub, stack)
-        elif isinstance(node, SequenceNode):
-            item_schema = ("model", schema[1]) if schema and schema[0] == "list" else None
-            for index, item in enumerate(node.value):
-                self.lines[(*path, index)] = self._file_line(item.start_mark.line)
-                self._walk(item, (*path, index), item_schema, stack)
-        elif (
-            isinstance(node, ScalarNode)
-            and node.tag.endswith(":str")
-            and node.value.startswith("${")
-        ):
-            raise self.error(
-                path,
-                f"{node.value!r}: ${{...}} references are not allowed",
-                hint="Prompty would fill them in from the environment or other files at load "
-                "time, so the approved hash would not pin the prompt; write the value itself",
+                "contains '---' or '+++', which Prompty's loader takes as the end of the "
+                "front matter",
+                hint="rephrase that value without three dashes or plus signs in a row",
             )
+    front_text = "\n".join(lines[1:close]) + "\n"
+    body = "\n".join(lines[close + 1 :])
+    body_line = close + 2  # file line number of the body's first line
 
-    def _unknown_key(self, path: _KeyPath, allowed: list[str]) -> PromptFileError:
-        key = str(path[-1])
-        pattern = tuple("*" if isinstance(p, int) else p for p in path[:-1])
-        allowed_text = ", ".join(allowed)
-        if key in _UNSUPPORTED:
-            return self.error(
-                path,
-                f"unknown key: Prompty has {key!r} but Atelier does not use it "
-                f"({_UNSUPPORTED[key]})",
-                hint=f"remove it; allowed here: {allowed_text}",
-            )
-        rename = _RENAMES.get(pattern, {}).get(key)
-        if rename:
-            return self.error(
-                path,
-                f"unknown key (did you mean {rename}?)",
-                hint=f"Prompty 2.x spells it {rename}; allowed here: {allowed_text}",
-            )
-        by_lower = {a.lower(): a for a in allowed}
-        guess = by_lower.get(key.lower()) or next(
-            iter(difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)), None
-        )
-        suggestion = f" (did you mean {guess!r}?)" if guess else ""
-        return self.error(path, f"unknown key{suggestion}", hint=f"allowed here: {allowed_text}")
-
-    def _validation_error(self, exc: ValidationError) -> PromptFileError:
-        found: list[tuple[int, PromptFileError]] = []
-        for err in exc.errors():
-            path: _KeyPath = tuple(err["loc"])
-            line = self.line(path) or 2
-            found.append((line, self._explain(err, path)))
-        found.sort(key=lambda pair: pair[0])
-        return found[0][1]
-
-    def _explain(self, err: Any, path: _KeyPath) -> PromptFileError:
-        kind: str = err["type"]
-        value = err.get("input")
-        key = str(path[-1]) if path else ""
-        if kind == "missing":
-            example = {
-                "name": "name: scriptwriter",
-                "metadata": 'metadata: with version: "1.0.0" under it',
-                "version": 'version: "1.0.0" under metadata:',
-                "kind": "kind: string",
-                "format": "format: {kind: jinja2}",
-                "parser": "parser: {kind: prompty}",
-            }.get(key, f"{key}: ...")
-            return self.error(path, "required key is missing", hint=f"add {example}")
-        if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
-            low, high = _RANGES.get(key, (None, None))
-            span = f"between {low} and {high}" if high is not None else f"{low} or more"
-            return self.error(
-                path, f"{value!r} is out of range: must be {span}", hint=f"use a value {span}"
-            )
-        if kind == "literal_error":
-            expected = err.get("ctx", {}).get("expected", "").replace("True", "true")
-            return self.error(
-                path,
-                f"{_yaml_repr(value)} is not allowed: must be {expected}",
-                hint=f"use {expected}",
-            )
-        if kind in {"string_too_short", "string_too_long"}:
-            return self.error(path, err["msg"].lower(), hint="give it a short, non-empty value")
-        if kind == "string_pattern_mismatch":
-            return self.error(
-                path,
-                f"{value!r} is not a valid input name",
-                hint="use a letter followed by letters, digits or underscores (a Jinja2 name)",
-            )
-        wanted = {
-            "float_type": "a number",
-            "int_type": "a whole number",
-            "string_type": "text",
-            "bool_type": "true or false",
-            "list_type": "a list (lines starting with '- ')",
-            "model_type": "a mapping (indented key: value lines)",
-            "model_attributes_type": "a mapping (indented key: value lines)",
-            "dict_type": "a mapping (indented key: value lines)",
-        }.get(kind)
-        if wanted:
-            hint = _SHAPES.get(path, f"write {key}: followed by {wanted}")
-            if kind == "string_type" and isinstance(value, int | float):
-                hint = f'quote it: {key}: "{value}"'
-            elif kind == "int_type" and isinstance(value, float) and value.is_integer():
-                hint = f"write it without a decimal point: {key}: {int(value)}"
-            return self.error(path, f"expected {wanted}, got {_describe(value)}", hint=hint)
-        return self.error(path, err["msg"])
-
-
-def _fields_by_alias(model: type[BaseModel]) -> dict[str, Any]:
-    return {(f.alias or name): f.annotation for name, f in model.model_fields.items()}
-
-
-def _sub_schema(annotation: Any) -> tuple[str, type[BaseModel]] | None:
-    """("model", M) when the value is a mapping of model M, ("list", M) for a list of M."""
-    origin = get_origin(annotation)
-    if origin in (Union, types.UnionType):
-        for arg in get_args(annotation):
-            found = _sub_schema(arg)
-            if found:
-                return found
-        return None
-    if origin is Annotated:
-        return _sub_schema(get_args(annotation)[0])
-    if origin in (list, tuple):
-        inner = _sub_schema(get_args(annotation)[0])
-        return ("list", inner[1]) if inner and inner[0] == "model" else None
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return ("model", annotation)
-    return None
-
-
-def _dotted(path: _KeyPath) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _yaml_repr(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if value is None:
-        return "null"
-    return repr(value)
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, int):
-        return f"whole number {value}"
-    if isinstance(value, float):
-        return f"number {value}"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"text {shown!r}"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return type(value).__name__
-
-
-def _kind_matches(kind: str, value: Any) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "array":
-        return isinstance(value, list | tuple)
-    if kind == "object":
-        return isinstance(value, Mapping)
-    return False
-
-
-# --------------------------------------------------------------------------------------
-# Body checks
-# --------------------------------------------------------------------------------------
-
-
-def _scan_sections(body: str, body_line: int, source: str) -> tuple[tuple[int, Role], ...]:
-    """Find the role-marker lines (index within body, role) and check the section layout."""
-    markers: list[tuple[int, Role]] = []
-    first_text: int | None = None  # body index of text before the first marker
-    for index, line in enumerate(body.split("\n")):
-        file_line = body_line + index
-        match = _MARKER_RE.match(line.strip())
-        if match:
-            word = match.group(1).lower()
-            if word in ROLES:
-                if match.group(2):
-                    raise _error(
-                        source,
-                        file_line,
-                        "body",
-                        f"role marker {line.strip()!r} has attributes, which are not supported",
-                        hint=f"write just {word}:",
-                    )
-                markers.append((index, word))  # type: ignore[arg-type]
-                continue
-            close = difflib.get_close_matches(word, ROLES, n=1, cutoff=0.8)
-            if word in _FOREIGN_ROLES or close:
-                what = (
-                    "is a Prompty role Atelier does not use"
-                    if word in _PROMPTY_ROLES
-                    else "is not a role"
-                )
-                fix = f" (did you mean '{close[0]}:'?)" if close else ""
-                raise _error(
-                    source,
-                    file_line,
-                    "body",
-                    f"role marker {line.strip()!r} {what}{fix}; sections are system:, user: "
-                    "or assistant:",
-                    hint="use one of those roles; if the line is meant as text, add words "
-                    "after the colon",
-                )
-        if not markers and first_text is None and line.strip():
-            first_text = index
-    if not markers:
-        raise _error(
-            source,
-            body_line,
-            "body",
-            "missing 'system:' section: the body has no role markers",
-            hint="start the body with a line 'system:', then the instructions, then a line "
-            "'user:' and the request",
-        )
-    if first_text is not None:
-        raise _error(
-            source,
-            body_line + first_text,
-            "body",
-            "missing 'system:' section: text before the first role marker",
-            hint="put a line 'system:' above it (Jinja comments and tags go below it too)",
-        )
-    first_index, first_role = markers[0]
-    if first_role != "system":
-        raise _error(
-            source,
-            body_line + first_index,
-            "body",
-            f"missing 'system:' section: the body starts with '{first_role}:'",
-            hint="put a 'system:' section with the instructions first",
-        )
-    if not any(role == "user" for _, role in markers):
-        last_index = markers[-1][0]
-        raise _error(
-            source,
-            body_line + last_index,
-            "body",
-            "missing 'user:' section",
-            hint="add a line 'user:' followed by the request (usually built from the inputs)",
-        )
-    lines = body.split("\n")
-    ends = [index for index, _ in markers[1:]] + [len(lines)]
-    for (index, role), end in zip(markers, ends, strict=True):
-        if not any(text.strip() for text in lines[index + 1 : end]):
-            raise _error(
-                source,
-                body_line + index,
-                "body",
-                f"the '{role}:' section is empty",
-                hint="write its text below the marker, or remove the marker",
-            )
-    return tuple(markers)
-
-
-def _check_template(
-    body: str, body_line: int, source: str, inputs: dict[str, int], inputs_line: int | None
-) -> None:
-    try:
-        tree = _ENV.parse(body)
-        _ENV.compile(tree)
-    except TemplateSyntaxError as exc:
-        raise _error(
-            source,
-            body_line + (exc.lineno or 1) - 1,
-            "body",
-            f"Jinja2 syntax error: {exc.message}",
-            hint="fix the {{ ... }} / {% ... %} on that line",
-        ) from None
-    for kind in (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport):
-        found = next(iter(tree.find_all(kind)), None)
-        if found is not None:
-            raise _error(
-                source,
-                body_line + found.lineno - 1,
-                "body",
-                f"{kind.__name__.lower()} is not allowed: a prompt file must be self-contained",
-                hint="paste the text in; the approved hash must pin the whole prompt",
-            )
-    undeclared = meta.find_undeclared_variables(tree) - set(_ENV.globals) - set(inputs)
-    if not undeclared:
-        return
-    first: tuple[int, str] | None = None
-    for name_node in tree.find_all(nodes.Name):
-        if (
-            name_node.name in undeclared
-            and name_node.ctx == "load"
-            and (first is None or name_node.lineno < first[0])
-        ):
-            first = (name_node.lineno, name_node.name)
-    lineno, name = first if first else (1, sorted(undeclared)[0])
-    guess = difflib.get_close_matches(name, list(inputs), n=1, cutoff=0.6)
-    suggestion = f" (did you mean {guess[0]!r}?)" if guess else ""
-    declared = ", ".join(inputs) or "none"
-    raise _error(
-        source,
-        body_line + lineno - 1,
-        "body",
-        f"template variable {name!r} is not a declared input{suggestion}",
-        hint=f"declare it under inputs: (line {inputs_line or 2}) or fix the name; "
-        f"declared: {declared}",
-    )
-
-
-def _template_line(exc: BaseException) -> int | None:
-    """The template line where a render error happened (Jinja rewrites its frames)."""
-    line = getattr(exc, "lineno", None)
-    for frame in _walk_tb(exc):
-        if frame.filename == "<template>":
-            line = frame.lineno
-    return line
-
-
-def _walk_tb(exc: BaseException) -> Iterator[traceback.FrameSummary]:
-    yield from traceback.extract_tb(exc.__traceback__)
+    return front_text, body, body_line

@@ -204,3 +204,14 @@ def test_a_reply_cut_off_at_the_token_limit_says_so() -> None:
     with pytest.raises(AgentOutputError) as raised:
         write_bible(ctx, BRIEF)
     assert raised.value.problems[0].startswith("the reply was cut off at the token limit (700")
+
+
+def test_repeated_expressions_are_kept_once_and_one_is_not_enough() -> None:
+    bible = SeriesBible.model_validate(BIBLE)
+    repeated = {**SHEET, "expressions": ["happy", "sad", "happy"]}
+    ctx = scripted_context("designer", repeated)
+    assert design_character(ctx, bible, bible.characters[0], []).expressions == ["happy", "sad"]
+    single = {**SHEET, "expressions": ["happy", "happy"]}
+    ctx = scripted_context("designer", single, max_attempts=1)
+    with pytest.raises(AgentOutputError, match="at least two different expressions"):
+        design_character(ctx, bible, bible.characters[0], [])
