@@ -173,9 +173,12 @@ def history(ctx: typer.Context, agent: Annotated[str, typer.Argument(help="Agent
         current, version = dao.approved_prompt(agent)
         for proposal in dao.proposals():
             for action in proposal.actions:
-                if not action.summary.startswith(f"StudioRegistry.setPromptHash(agent={agent},"):
+                if action.target != dao.deployment.registry:
                     continue
-                digest = action.summary.split("contentHash=")[1].rstrip(")")
+                fn, args = dao.registry.decode_function_input(action.calldata)
+                if fn.fn_name != "setPromptHash" or args["agent"] != agent:
+                    continue
+                digest = "0x" + bytes(args["contentHash"]).hex()
                 rows.append({"hash": digest, "proposal": proposal.number,
                              "state": dao.status(proposal).state.name,
                              "current": digest == "0x" + current.hex()})
