@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from atelier.agents.context import AgentContext
 from atelier.agents.structured import Narrowing, generate
@@ -77,6 +84,15 @@ class SeriesBible(_Model):
     characters: list[BibleCharacter] = Field(min_length=1, max_length=5)
     arc: _text(400) = Field(description="how the series develops over its episodes")
 
+    @field_validator("characters")
+    @classmethod
+    def _each_id_once(cls, characters: list[BibleCharacter]) -> list[BibleCharacter]:
+        # Small models often list a character twice; the first entry is the character.
+        first: dict[str, BibleCharacter] = {}
+        for character in characters:
+            first.setdefault(character.id, character)
+        return list(first.values())
+
 
 class SceneBeat(_Model):
     setting: _text(120)
@@ -142,10 +158,7 @@ class EpisodeScript(_Model):
 
 # -- semantic checks -------------------------------------------------------------------------
 def check_bible(bible: SeriesBible) -> list[str]:
-    problems = []
-    ids = [c.id for c in bible.characters]
-    for dup in sorted({i for i in ids if ids.count(i) > 1}):
-        problems.append(f"characters: id {dup!r} is used twice; ids must be unique")
+    problems = []  # ids are unique by construction (SeriesBible keeps the first entry)
     names = [c.name.lower() for c in bible.characters]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"characters: name {dup!r} is used twice")

@@ -50,15 +50,24 @@ def test_invalid_json_is_retried_with_the_problems_fed_back() -> None:
 
 
 def test_semantic_failure_after_the_last_attempt_is_a_typed_error() -> None:
-    twins = {**BIBLE, "characters": [BIBLE["characters"][0], BIBLE["characters"][0]]}
+    mara = BIBLE["characters"][0]
+    twins = {**BIBLE, "characters": [mara, {**mara, "id": "mara_two"}]}
     ctx = scripted_context("scriptwriter", twins, twins, max_attempts=2)
     with pytest.raises(AgentOutputError) as raised:
         write_bible(ctx, BRIEF)
     error = raised.value
     assert (error.agent, error.task, error.attempts) == ("scriptwriter", "bible", 2)
-    assert any("'mara' is used twice" in p for p in error.problems)
+    assert any("name 'mara' is used twice" in p for p in error.problems)
     [record] = ctx.log.records
     assert (record.outcome, record.attempts) == ("semantic", 2)
+
+
+def test_a_character_listed_twice_is_kept_once() -> None:
+    mara = BIBLE["characters"][0]
+    repeated = {**BIBLE, "characters": [mara, BIBLE["characters"][1], {**mara, "look": "x"}]}
+    bible = write_bible(scripted_context("scriptwriter", repeated), BRIEF)
+    assert [c.id for c in bible.characters] == ["mara", "old_tom"]
+    assert bible.characters[0].look == mara["look"]  # the first entry wins
 
 
 def test_episode_is_written_in_small_steps_and_numbered_across_scenes() -> None:
