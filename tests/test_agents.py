@@ -215,12 +215,16 @@ def test_a_reply_cut_off_at_the_token_limit_says_so() -> None:
     assert raised.value.problems[0].startswith("the reply was cut off at the token limit (700")
 
 
-def test_repeated_expressions_are_kept_once_and_one_is_not_enough() -> None:
+def test_repeated_expressions_are_kept_once_and_completed() -> None:
     bible = SeriesBible.model_validate(BIBLE)
     repeated = {**SHEET, "expressions": ["happy", "sad", "happy"]}
     ctx = scripted_context("designer", repeated)
     assert design_character(ctx, bible, bible.characters[0], []).expressions == ["happy", "sad"]
-    single = {**SHEET, "expressions": ["happy", "happy"]}
-    ctx = scripted_context("designer", single, max_attempts=1)
-    with pytest.raises(AgentOutputError, match="at least two different expressions"):
-        design_character(ctx, bible, bible.characters[0], [])
+    single = {**SHEET, "expressions": ["determined", "determined"]}
+    ctx = scripted_context("designer", single)
+    sheet = design_character(ctx, bible, bible.characters[0], [])
+    assert sheet.expressions == ["determined", "neutral"]  # the resting face completes it
+    resting = {**SHEET, "expressions": ["neutral", "neutral"]}
+    ctx = scripted_context("designer", resting)
+    assert design_character(ctx, bible, bible.characters[0], []).expressions == [
+        "neutral", "happy"]
