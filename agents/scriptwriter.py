@@ -87,11 +87,14 @@ class SeriesBible(_Model):
     @field_validator("characters")
     @classmethod
     def _each_id_once(cls, characters: list[BibleCharacter]) -> list[BibleCharacter]:
-        # Small models often list a character twice; the first entry is the character.
-        first: dict[str, BibleCharacter] = {}
+        # Small models often list a character twice (same id, or same name under another
+        # id); the first entry is the character.
+        kept: list[BibleCharacter] = []
         for character in characters:
-            first.setdefault(character.id, character)
-        return list(first.values())
+            if all(c.id != character.id and c.name.lower() != character.name.lower()
+                   for c in kept):
+                kept.append(character)
+        return kept
 
 
 class SceneBeat(_Model):
@@ -158,10 +161,11 @@ class EpisodeScript(_Model):
 
 # -- semantic checks -------------------------------------------------------------------------
 def check_bible(bible: SeriesBible) -> list[str]:
-    problems = []  # ids are unique by construction (SeriesBible keeps the first entry)
-    names = [c.name.lower() for c in bible.characters]
-    for dup in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"characters: name {dup!r} is used twice")
+    problems = []
+    for character in bible.characters:
+        if character.id in {"narrator", "caption"}:
+            problems.append(f"characters: {character.id!r} is reserved for captions; "
+                            "give the character its own id")
     return problems
 
 

@@ -50,21 +50,22 @@ def test_invalid_json_is_retried_with_the_problems_fed_back() -> None:
 
 
 def test_semantic_failure_after_the_last_attempt_is_a_typed_error() -> None:
-    mara = BIBLE["characters"][0]
-    twins = {**BIBLE, "characters": [mara, {**mara, "id": "mara_two"}]}
-    ctx = scripted_context("scriptwriter", twins, twins, max_attempts=2)
+    narrator = {**BIBLE["characters"][0], "id": "narrator", "name": "The Voice"}
+    reserved = {**BIBLE, "characters": [*BIBLE["characters"], narrator]}
+    ctx = scripted_context("scriptwriter", reserved, reserved, max_attempts=2)
     with pytest.raises(AgentOutputError) as raised:
         write_bible(ctx, BRIEF)
     error = raised.value
     assert (error.agent, error.task, error.attempts) == ("scriptwriter", "bible", 2)
-    assert any("name 'mara' is used twice" in p for p in error.problems)
+    assert any("'narrator' is reserved for captions" in p for p in error.problems)
     [record] = ctx.log.records
     assert (record.outcome, record.attempts) == ("semantic", 2)
 
 
 def test_a_character_listed_twice_is_kept_once() -> None:
     mara = BIBLE["characters"][0]
-    repeated = {**BIBLE, "characters": [mara, BIBLE["characters"][1], {**mara, "look": "x"}]}
+    repeated = {**BIBLE, "characters": [mara, BIBLE["characters"][1], {**mara, "look": "x"},
+                                        {**mara, "id": "mara_again"}]}
     bible = write_bible(scripted_context("scriptwriter", repeated), BRIEF)
     assert [c.id for c in bible.characters] == ["mara", "old_tom"]
     assert bible.characters[0].look == mara["look"]  # the first entry wins
