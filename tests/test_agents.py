@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from agent_helpers import BIBLE, OUTLINE, panels, scripted_context
 
 from atelier.agents.designer import character_fingerprint, design_character, needs_sheet
 from atelier.agents.layout import lay_out_episode
@@ -19,6 +18,8 @@ from atelier.agents.scriptwriter import (
     write_episode,
 )
 from atelier.agents.structured import AgentOutputError
+
+from agent_helpers import BIBLE, OUTLINE, panels, scripted_context
 
 BRIEF = Brief(title="The Lighthouse Keepers", brief="Two keepers, one storm.", episodes=2)
 

@@ -16,17 +16,17 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 import vcr
-from langchain_core.messages import HumanMessage, SystemMessage
-from pydantic import BaseModel, Field
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from atelier.agents.models.factory import chat_model_for, timings_of, usage_of
 from atelier.agents.models.settings import ModelSettings, OllamaSettings, OpenAISettings
 from atelier.agents.prompt_file import GenerationParams
+
+from model_helpers import MESSAGES, SCHEMA, Character
 
 CASSETTES = Path(__file__).parent / "cassettes"
 RECORDING = os.environ.get("ATELIER_RECORD_CASSETTES") == "1"
@@ -37,19 +37,6 @@ KEY_ENV = "ATELIER_TEST_SERVER_KEY"
 
 PARAMS = GenerationParams(temperature=0.2, top_p=0.9, max_tokens=120, repeat_penalty=1.1,
                           seed=5)
-MESSAGES = [
-    SystemMessage(content="You describe one comic character as JSON."),
-    HumanMessage(content="Mara, a stubborn lighthouse keeper in a yellow raincoat."),
-]
-
-
-class Character(BaseModel):
-    name: str = Field(max_length=30)
-    role: Literal["hero", "mentor", "villain"]
-    look: str = Field(max_length=80)
-
-
-SCHEMA = Character.model_json_schema()
 
 
 def _json_body(live: Any, recorded: Any) -> None:

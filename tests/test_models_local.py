@@ -6,12 +6,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
 from urllib.parse import urlsplit
 
 import pytest
-from langchain_core.messages import HumanMessage, SystemMessage
-from pydantic import BaseModel, Field
 
 from atelier.agents.models.factory import ChatModelHandle, chat_model_for, timings_of, usage_of
 from atelier.agents.models.local import BUNDLED_GGUF_NAME, LocalModelError, LocalServer
@@ -19,21 +16,10 @@ from atelier.agents.models.settings import LocalModelSettings, ModelSettings
 from atelier.agents.models.throughput import bench_throughput
 from atelier.agents.prompt_file import GenerationParams
 
+from model_helpers import MESSAGES, SCHEMA, Character
+
 PARAMS = GenerationParams(temperature=0.2, top_p=0.9, max_tokens=200, repeat_penalty=1.1,
                           seed=5)
-MESSAGES = [
-    SystemMessage(content="You describe one comic character as JSON."),
-    HumanMessage(content="Mara, a stubborn lighthouse keeper in a yellow raincoat."),
-]
-
-
-class Character(BaseModel):
-    name: str = Field(max_length=30)
-    role: Literal["hero", "mentor", "villain"]
-    look: str = Field(max_length=80)
-
-
-SCHEMA = Character.model_json_schema()
 
 
 @pytest.fixture(scope="module")
