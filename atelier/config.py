@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     UrlConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -94,6 +95,31 @@ class GovernanceConfig(_Section):
         return self
 
 
+class StorageConfig(_Section):
+    """Where runs, episodes, assets, audits, the model-call log and run checkpoints live."""
+
+    #: Empty: SQLite files in the workspace. Or a PostgreSQL URL for shared deployments,
+    #: "postgresql://user@host:5432/atelier" (the password may come from PGPASSWORD).
+    url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_or_empty(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "use a PostgreSQL URL such as 'postgresql://user@localhost:5432/atelier', "
+                "or leave it empty for SQLite in the workspace"
+            )
+        return value
+
+
+class WorkflowConfig(_Section):
+    """How a production run schedules its work."""
+
+    #: Character sheets designed at the same time (one LangGraph branch per character).
+    max_concurrency: Annotated[int, Field(ge=1, le=32)] = 4
+
+
 class AgentSettings(_Section):
     """Per-agent choices; the prompt file's front matter may still name a provider/model."""
 
@@ -110,6 +136,8 @@ class Config(_Section):
     chain: ChainConfig = ChainConfig()
     governance: GovernanceConfig = GovernanceConfig()
     models: ModelSettings = ModelSettings()
+    storage: StorageConfig = StorageConfig()
+    workflow: WorkflowConfig = WorkflowConfig()
     agents: dict[str, AgentSettings] = Field(default_factory=dict)
     #: Founding members and their initial reputation, granted when the DAO is deployed.
     members: dict[AccountName, Annotated[int, Field(gt=0)]] = Field(

@@ -36,6 +36,16 @@ class Workspace:
         return self.root / "assets"
 
     @property
+    def database_file(self) -> Path:
+        """Runs, episodes, assets, audits and the model-call log (SQLite default)."""
+        return self.root / "studio.sqlite3"
+
+    @property
+    def checkpoints_file(self) -> Path:
+        """LangGraph checkpoints of production runs (SQLite default)."""
+        return self.root / "checkpoints.sqlite3"
+
+    @property
     def is_initialised(self) -> bool:
         return self.deployment_file.exists()
 
