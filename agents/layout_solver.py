@@ -391,3 +391,13 @@ def _check_rows(page: Page, where: str) -> list[str]:
     if not (near(rows[0][0].rect.y, c.y) and near(rows[-1][0].rect.bottom, c.bottom)):
         out.append(f"{where}: the rows do not span the content height")
     return out
+
+
+def page_from_dict(data: dict[str, object]) -> Page:
+    """Rebuild a page from ``dataclasses.asdict(page)`` (checkpointed run state, JSON)."""
+    spec = PageSpec(**data["spec"])  # type: ignore[arg-type]
+    panels = tuple(
+        PlacedPanel(**{**panel, "rect": Rect(**panel["rect"])})  # type: ignore[dict-item]
+        for panel in data["panels"]  # type: ignore[attr-defined]
+    )
+    return Page(number=int(data["number"]), panels=panels, spec=spec)  # type: ignore[call-overload]

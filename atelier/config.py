@@ -118,6 +118,8 @@ class WorkflowConfig(_Section):
 
     #: Character sheets designed at the same time (one LangGraph branch per character).
     max_concurrency: Annotated[int, Field(ge=1, le=32)] = 4
+    #: The account that opens a run's audit proposals (it needs the proposal threshold).
+    operator: AccountName = "deployer"
 
 
 class AgentSettings(_Section):

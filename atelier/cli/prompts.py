@@ -8,7 +8,6 @@ description carries the full text and the diff, and whose calldata sets the new 
 from __future__ import annotations
 
 import difflib
-import re
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,6 +18,7 @@ from atelier.agents import AGENTS
 from atelier.cli.context import studio_of
 from atelier.cli.output import console, emit_json
 from atelier.errors import AtelierError
+from atelier.prompt_proposals import proposal_description, recover_from_proposals
 
 if TYPE_CHECKING:
     from atelier.agents.prompt_file import PromptFile
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 prompts_app = typer.Typer(help="Agent prompt files and their governance.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
-_PROMPT_BLOCK = re.compile(r"````prompty agent=([a-z_]+) hash=(0x[0-9a-f]{64})\n(.*?)\n````",
-                           re.DOTALL)
 ZERO_HASH = b"\0" * 32
 
 
@@ -53,28 +51,6 @@ def load_working(studio: Studio, agent: str) -> PromptFile:
         raise AtelierError(f"{path}: the {agent} prompt file is missing",
                            hint="restore it from git, or write one (see the README)")
     return load_prompt(path)
-
-
-def prompt_texts_in(description: str) -> dict[str, tuple[bytes, str]]:
-    """Prompt files carried in a proposal description: agent -> (hash, text)."""
-    return {agent: (bytes.fromhex(digest[2:]), text + "\n")
-            for agent, digest, text in _PROMPT_BLOCK.findall(description)}
-
-
-def proposal_description(changes: dict[str, tuple[PromptFile, str | None]], note: str) -> str:
-    """Markdown readable in any Governor UI: why, the diff, and each full new text."""
-    lines = [f"# Prompt update: {', '.join(changes)}", ""]
-    if note:
-        lines += [note, ""]
-    for agent, (prompt, old_text) in changes.items():
-        lines += [f"## {agent}: {prompt.hash_hex}", ""]
-        if old_text is not None:
-            diff = difflib.unified_diff(old_text.splitlines(), prompt.normalized_text.splitlines(),
-                                        "approved", "proposed", lineterm="")
-            lines += ["```diff", *diff, "```", ""]
-        lines += [f"````prompty agent={agent} hash={prompt.hash_hex}",
-                  prompt.normalized_text.rstrip("\n"), "````", ""]
-    return "\n".join(lines)
 
 
 @prompts_app.command("check")
@@ -235,17 +211,3 @@ def propose(
         return
     console.print(f"[green]✓[/] proposal [bold]{proposal.number}[/]: "
                   + ", ".join(f"{a} → {p.hash_hex[:14]}…" for a, (p, _) in changes.items()))
-
-
-def recover_from_proposals(studio: Studio, dao: object) -> int:
-    """Store prompt texts carried by proposals (from any machine) whose hash checks out."""
-    from atelier.agents.prompt_file import prompt_hash
-
-    store = _store(studio)
-    added = 0
-    for proposal in dao.proposals():  # type: ignore[attr-defined]
-        for _agent_name, (digest, text) in prompt_texts_in(proposal.description).items():
-            if not store.has(digest) and prompt_hash(text.encode("utf-8")) == digest:
-                store.put(text)
-                added += 1
-    return added

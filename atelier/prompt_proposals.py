@@ -1,0 +1,63 @@
+"""Prompt texts inside proposal descriptions: how a prompt version travels with its vote.
+
+A proposal that sets a prompt hash carries the full text in a fenced block, so members read
+what they approve in any Governor UI, and any workspace can recover the text from the chain
+(checked against the hash) instead of trusting a file copied by hand.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from atelier.agents.prompt_file import PromptFile
+    from atelier.governance.dao import StudioDAO
+    from atelier.studio import Studio
+
+_PROMPT_BLOCK = re.compile(r"````prompty agent=([a-z_]+) hash=(0x[0-9a-f]{64})\n(.*?)\n````",
+                           re.DOTALL)
+
+
+def prompt_texts_in(description: str) -> dict[str, tuple[bytes, str]]:
+    """Prompt files carried in a proposal description: agent -> (hash, text)."""
+    return {agent: (bytes.fromhex(digest[2:]), text + "\n")
+            for agent, digest, text in _PROMPT_BLOCK.findall(description)}
+
+
+def proposal_description(changes: dict[str, tuple[PromptFile, str | None]], note: str) -> str:
+    """Markdown readable in any Governor UI: why, the diff, and each full new text."""
+    lines = [f"# Prompt update: {', '.join(changes)}", ""]
+    if note:
+        lines += [note, ""]
+    return "\n".join(lines + prompt_sections(changes))
+
+
+def prompt_sections(changes: dict[str, tuple[PromptFile, str | None]]) -> list[str]:
+    """Per agent: the new hash, the diff against the approved text, the full new text."""
+    lines: list[str] = []
+    for agent, (prompt, old_text) in changes.items():
+        lines += [f"## {agent}: {prompt.hash_hex}", ""]
+        if old_text is not None:
+            diff = difflib.unified_diff(old_text.splitlines(), prompt.normalized_text.splitlines(),
+                                        "approved", "proposed", lineterm="")
+            lines += ["```diff", *diff, "```", ""]
+        lines += [f"````prompty agent={agent} hash={prompt.hash_hex}",
+                  prompt.normalized_text.rstrip("\n"), "````", ""]
+    return lines
+
+
+def recover_from_proposals(studio: Studio, dao: StudioDAO) -> int:
+    """Store prompt texts carried by proposals (from any machine) whose hash checks out."""
+    from atelier.agents.prompt_file import prompt_hash
+    from atelier.agents.prompt_store import PromptStore
+
+    store = PromptStore(studio.workspace.prompt_store_dir)
+    added = 0
+    for proposal in dao.proposals():
+        for _agent_name, (digest, text) in prompt_texts_in(proposal.description).items():
+            if not store.has(digest) and prompt_hash(text.encode("utf-8")) == digest:
+                store.put(text)
+                added += 1
+    return added
