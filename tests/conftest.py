@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from postgres_helpers import PostgresServer, running_postgres
 
 from atelier.governance.chain.anvil import find_anvil, running_anvil
 from atelier.governance.chain.base import DevChain
@@ -36,3 +37,16 @@ def chain(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DevChain]:
 @pytest.fixture
 def dao(chain: DevChain) -> StudioDAO:
     return deploy_test_dao(chain)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the whole session (skips if not installed)."""
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A postgresql:// URL of a database on the session's throwaway server."""
+    return postgres_server.create_database("atelier")

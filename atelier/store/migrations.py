@@ -1,0 +1,161 @@
+"""Append-only numbered migrations (after simonw/llm): ``_migrations`` names those applied.
+
+Each migration is a function of a connection inside the migrating transaction. Never edit
+one that has shipped: add the next number. m001 spells the first schema out in full rather
+than calling the models' metadata, so that a later migration still finds the tables it
+expects; a test migrates a blank database and compares the result with the models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    select,
+    text,
+)
+
+from atelier.store.models import utcnow
+
+_bookkeeping = MetaData()
+applied_migrations = Table(
+    "_migrations",
+    _bookkeeping,
+    Column("name", String(100), primary_key=True),
+    Column("applied_at", DateTime, nullable=False),
+)
+
+#: Arbitrary key of the PostgreSQL advisory lock that serialises concurrent migrators.
+_PG_LOCK_KEY = 0x417465_6C696572  # "Atelier"
+
+
+def m001_initial(conn: Connection) -> None:
+    """Runs, episodes, assets, audits and the model-call log."""
+    metadata = MetaData()
+
+    def pk() -> Column[int]:
+        return Column("id", Integer, primary_key=True, autoincrement=True)
+
+    Table(
+        "runs", metadata, pk(),
+        Column("goal_id", Integer, nullable=False),
+        Column("goal_title", String, nullable=False),
+        Column("episodes_planned", Integer, nullable=False),
+        Column("audit_every", Integer, nullable=False),
+        Column("status", String, nullable=False),
+        Column("message", String, nullable=False),
+        Column("episodes_done", Integer, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("updated_at", DateTime, nullable=False),
+    )  # fmt: skip
+    Table(
+        "episodes", metadata, pk(),
+        Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+        Column("number", Integer, nullable=False),
+        Column("title", String, nullable=False),
+        Column("summary", String, nullable=False),
+        Column("status", String, nullable=False),
+        Column("prompt_hashes", JSON, nullable=False),
+        Column("findings", JSON, nullable=False),
+        Column("started_at", DateTime, nullable=True),
+        Column("finished_at", DateTime, nullable=True),
+        UniqueConstraint("run_id", "number", name="uq_episodes_run_number"),
+        Index("ix_episodes_run_id", "run_id"),
+    )  # fmt: skip
+    Table(
+        "assets", metadata, pk(),
+        Column("run_id", Integer, nullable=False),
+        Column("episode", Integer, nullable=True),
+        Column("kind", String, nullable=False),
+        Column("path", String, nullable=False),
+        Column("sha256", String, nullable=False),
+        Column("agent", String, nullable=True),
+        Column("prompt_hash", String, nullable=True),
+        Column("provider", String, nullable=True),
+        Column("model", String, nullable=True),
+        Column("params", JSON, nullable=False),
+        Column("seed", Integer, nullable=True),
+        Column("goal_id", Integer, nullable=False),
+        Column("proposal_ids", JSON, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        UniqueConstraint("run_id", "path", name="uq_assets_run_path"),
+        Index("ix_assets_run_id", "run_id"),
+    )  # fmt: skip
+    Table(
+        "audits", metadata, pk(),
+        Column("run_id", Integer, nullable=False),
+        Column("index", Integer, nullable=False),
+        Column("revision", Integer, nullable=False),
+        Column("after_episode", Integer, nullable=False),
+        Column("report_markdown", String, nullable=False),
+        Column("report_hash", String, nullable=False),
+        Column("proposal_id", String, nullable=True),
+        Column("proposal_number", Integer, nullable=True),
+        Column("proposed_prompts", JSON, nullable=False),
+        Column("status", String, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        UniqueConstraint("run_id", "index", "revision", name="uq_audits_run_index_revision"),
+        Index("ix_audits_run_id", "run_id"),
+    )  # fmt: skip
+    Table(
+        "model_calls", metadata, pk(),
+        Column("run_id", Integer, nullable=False),
+        Column("episode", Integer, nullable=True),
+        Column("agent", String, nullable=False),
+        Column("task", String, nullable=False),
+        Column("prompt_hash", String, nullable=False),
+        Column("provider", String, nullable=False),
+        Column("model", String, nullable=False),
+        Column("params", JSON, nullable=False),
+        Column("seed", Integer, nullable=True),
+        Column("prompt_tokens", Integer, nullable=False),
+        Column("completion_tokens", Integer, nullable=False),
+        Column("latency_ms", Float, nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("outcome", String, nullable=False),
+        Column("problems", JSON, nullable=False),
+        Column("started_at", Float, nullable=False),
+        Index("ix_model_calls_run_id", "run_id"),
+    )  # fmt: skip
+    metadata.create_all(conn)
+
+
+#: In order; append only.
+MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial]
+
+
+def migrate(conn: Connection) -> list[str]:
+    """Apply the migrations ``conn``'s database lacks, in one transaction; return their names.
+
+    Concurrent migrators wait for each other (an advisory lock on PostgreSQL, an immediate
+    write transaction on SQLite), so each migration runs exactly once.
+    """
+    with conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        applied_migrations.create(conn, checkfirst=True)
+        done = set(conn.scalars(select(applied_migrations.c.name)))
+        ran = []
+        for migration in MIGRATIONS:
+            if migration.__name__ in done:
+                continue
+            migration(conn)
+            conn.execute(
+                applied_migrations.insert().values(
+                    name=migration.__name__, applied_at=utcnow().replace(tzinfo=None)
+                )
+            )
+            ran.append(migration.__name__)
+    return ran
