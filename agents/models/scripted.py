@@ -10,9 +10,10 @@ rendering, validation, retries, call logging, workflows) runs for real without o
 
 Each call takes the next entry: a string is the reply; a callable receives the messages and
 returns the reply; an exception instance is raised. When the script runs out the call
-raises ``ScriptExhaustedError``. ``calls`` records the messages of every call; replies carry
-``usage_metadata`` from a rough estimate (four characters per token). ``latency_s`` adds a
-sleep per call, to benchmark concurrency without a model. Thread-safe.
+raises ``ScriptExhaustedError``, unless a ``fallback`` callable answers the rest. ``calls``
+records the messages of every call; replies carry ``usage_metadata`` from a rough estimate
+(four characters per token). ``latency_s`` adds a sleep per call, to benchmark concurrency
+without a model. Thread-safe.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class ScriptedChatModel(BaseChatModel):
     latency_s: float = Field(default=0.0, ge=0)
     #: Name reported in ``response_metadata["model_name"]``.
     model_name: str = "scripted"
+    #: Answers every call once the script is empty (a whole scripted cast for workflows,
+    #: where concurrent branches make the order of calls unknowable).
+    fallback: Callable[[list[BaseMessage]], str] | None = None
 
     _script: deque[ScriptEntry] = PrivateAttr(default_factory=deque)
     _calls: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
@@ -103,7 +107,7 @@ class ScriptedChatModel(BaseChatModel):
         with self._lock:
             self._calls.append(list(messages))
             call_number = len(self._calls)
-            entry = self._script.popleft() if self._script else None
+            entry = self._script.popleft() if self._script else self.fallback
         if entry is None:
             raise ScriptExhaustedError(
                 f"ScriptedChatModel has no answer left for call {call_number} "

@@ -1,24 +1,36 @@
 """`atelier demo`: the governed loop on the embedded defaults, narrated step by step.
 
-Today it walks the governance half: deploy a studio DAO, propose a production goal, vote,
-queue and execute it through the timelock. The production run joins it as the workflow lands.
+Founding the DAO (with the founding prompts) → a goal proposed, voted, queued, executed →
+a production run → the audit checkpoint pauses it and proposes a prompt rewrite a prompt
+engineer drafted → members approve → the run resumes and episode 2 uses the new prompt →
+a summary of the pages, the proposals and the prompt hashes each episode used.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from atelier.cli.context import studio_of
 from atelier.cli.output import console
 from atelier.config import Config
 from atelier.durations import format_duration
+from atelier.errors import AtelierError
 from atelier.studio import Studio
 from atelier.workspace import Workspace
+
+if TYPE_CHECKING:
+    from atelier.governance.chain.base import DevChain
+    from atelier.governance.dao import StudioDAO
+    from atelier.governance.proposals import Proposal
+    from atelier.workflows.runner import Runner, RunOutcome
 
 DEMO_GOAL = {
     "title": "The Lighthouse Keepers",
@@ -28,6 +40,19 @@ DEMO_GOAL = {
     "audit_every": 1,
     "token_budget": 200_000,
 }
+
+#: The prompt engineer's rewrite the first audit carries: (old, new) replacements.
+DEMO_REWRITE = (
+    ('  version: "1.0.0"', '  version: "1.1.0"'),
+    ("    temperature: 0.8", "    temperature: 0.7"),
+    ("Write concrete, visual moments that an artist can draw.",
+     "Write concrete, visual moments that an artist can draw. Give every panel one clear "
+     "action."),
+)
+
+
+def step(text: str) -> None:
+    console.print(f"[bold cyan]▸[/] {text}", soft_wrap=True)
 
 
 def demo(
@@ -39,78 +64,166 @@ def demo(
     ] = None,
 ) -> None:
     """Run the studio's governed loop end to end on the embedded chain, offline."""
-    from atelier.governance.accounts import dev_signer
-    from atelier.governance.chain.base import DevChain
-    from atelier.governance.dao import StudioDAO
-    from atelier.governance.deploy import DaoSettings, deploy_dao
-    from atelier.governance.goals import GoalSpec
-
     base = studio_of(ctx).config if _has_config(ctx) else Config()
-    # The demo always runs on the embedded chain with dev accounts, whatever config says.
-    config = Config.model_validate({**base.model_dump(), "chain": {"kind": "embedded"}})
-    root = workspace or ctx.find_root().obj.workspace or Path(
-        tempfile.mkdtemp(prefix="atelier-demo-")
-    )
-    studio = Studio(config=config, workspace=Workspace(root.resolve()), config_path=Path("-"))
+    root = (workspace or ctx.find_root().obj.workspace or Path(
+        tempfile.mkdtemp(prefix="atelier-demo-"))).resolve()
+    source_prompts = studio_of(ctx).prompts_dir if _has_config(ctx) else _shipped_prompts()
+    # The demo runs on the embedded chain with dev accounts, whatever config says, and on
+    # its own copy of the prompt files (it drafts a rewrite; your prompts/ stay untouched).
+    config = Config.model_validate({
+        **base.model_dump(), "chain": {"kind": "embedded"}, "storage": {"url": ""},
+        "prompts": {"dir": str(root / "drafts")},
+    })
+    # Relative paths in config (a GGUF file) stay relative to the real config.toml.
+    config_path = ctx.find_root().obj.config_path if _has_config(ctx) else root / "config.toml"
+    studio = Studio(config=config, workspace=Workspace(root), config_path=config_path)
     started = time.monotonic()
-
-    def step(text: str) -> None:
-        console.print(f"[bold cyan]▸[/] {text}")
-
     studio.workspace.prepare_new(force=False)
-    gov = config.governance
+    shutil.copytree(source_prompts, root / "drafts")
+
+    dao_address = _found_dao(studio)
+    console.print(f"  governor {dao_address}")
+    goal_id = _approve_goal(studio)
+    _draft_rewrite(studio)
+    outcome = _run(studio, lambda runner: runner.start(goal_id=goal_id))
+    if outcome.audit is None or outcome.run.status != "paused":
+        raise AtelierError(f"the run did not pause at its audit ({outcome.run.status}: "
+                           f"{outcome.run.message})")
+    number = outcome.audit.proposal_number
+    step(f"the run pauses at audit 1; members read the report and the scriptwriter rewrite "
+         f"(`atelier audit show {outcome.audit.id}`) and vote on proposal {number}")
+    with studio.session() as dao:
+        _pass(dao, dao.proposal(str(number)), "the rewrite reads well")
+    step(f"resuming run {outcome.run.id}: episode 2 uses the newly approved prompts")
+    final = _run(studio, lambda runner: runner.resume(outcome.run.id))
+    _summary(studio, final.run.id, time.monotonic() - started)
+
+
+def _shipped_prompts() -> Path:
+    path = Path.cwd() / "prompts"
+    if not path.is_dir():
+        raise AtelierError("no prompts/ folder here and no config.toml naming one",
+                           hint="run `atelier demo` from the Atelier checkout")
+    return path
+
+
+def _found_dao(studio: Studio) -> str:
+    from atelier.cli.dao import founding_prompts, store_founding_prompts
+    from atelier.governance.accounts import dev_signer
+    from atelier.governance.deploy import DaoSettings, deploy_dao
+
+    config, gov = studio.config, studio.config.governance
     settings = DaoSettings(
         voting_delay=gov.voting_delay, voting_period=gov.voting_period,
         timelock_delay=gov.timelock_delay, quorum_percent=gov.quorum_percent,
         proposal_threshold=gov.proposal_threshold,
     )
-    names = studio.account_names()
-    members = list(config.members)
-    step(f"Founding the studio DAO in {root} with members "
-         f"{', '.join(f'{m} ({p} reputation)' for m, p in config.members.items())}; "
-         f"the ethics committee is {gov.guardian}")
+    founding = founding_prompts(studio)
+    step(f"founding the studio DAO in {studio.workspace.root} with members "
+         f"{', '.join(f'{m} ({p} reputation)' for m, p in config.members.items())}; the "
+         f"ethics committee is {gov.guardian}; the founding prompts are approved as version 1")
     with studio.open_chain() as chain:
         deployment = deploy_dao(
             chain, dev_signer("deployer"), studio_name=config.studio.name, settings=settings,
             grants={studio.address_of(m): p for m, p in config.members.items()},
             guardian=studio.address_of(gov.guardian),
+            founding_prompts={agent: p.content_hash for agent, p in founding.items()},
         )
         deployment.save(studio.workspace.deployment_file)
-        console.print(f"  governor {deployment.governor}, timelock {deployment.timelock}")
+    store_founding_prompts(studio, founding)
+    for agent, prompt in founding.items():
+        console.print(f"  {agent}: {prompt.hash_hex}")
+    return deployment.governor
 
-        assert isinstance(chain, DevChain)
-        dao = StudioDAO(chain, deployment, names=names)
-        spec = GoalSpec(**DEMO_GOAL)
-        proposer = dev_signer(members[0])
-        step(f"{proposer.name} proposes the goal “{spec.title}”: {spec.episodes} episodes, "
-             f"an audit after every {spec.audit_every}")
-        proposal = dao.propose_goal(proposer, spec)
-        console.print(f"  proposal {proposal.number}, content hash 0x{spec.content_hash.hex()}")
 
-        step(f"waiting out the voting delay ({format_duration(gov.voting_delay)}) on the local "
-             "chain clock")
-        chain.advance_time(max(proposal.vote_start + 1 - dao.now(), 0))
-        for member in members:
-            dao.vote(dev_signer(member), proposal, "for", reason="a good first series")
-            console.print(f"  {member} votes for")
-        status = dao.status(proposal)
-        step(f"closing the vote after {format_duration(gov.voting_period)}: "
-             f"{status.tally.for_ // 10**18} for, {status.tally.against // 10**18} against")
-        chain.advance_time(max(proposal.vote_end + 1 - dao.now(), 0))
-        dao.queue(proposer, proposal)
-        step(f"queued in the timelock; waiting its delay ({format_duration(gov.timelock_delay)})")
-        chain.advance_time(max(dao.status(proposal).eta + 1 - dao.now(), 0))
-        dao.execute(proposer, proposal)
+def _approve_goal(studio: Studio) -> int:
+    from atelier.governance.accounts import dev_signer
+    from atelier.governance.goals import GoalSpec
+
+    spec = GoalSpec(**DEMO_GOAL)
+    proposer = next(iter(studio.config.members))
+    step(f"{proposer} proposes the goal “{spec.title}”: {spec.episodes} episodes, an audit "
+         f"after every {spec.audit_every}")
+    with studio.session() as dao:
+        proposal = dao.propose_goal(dev_signer(proposer), spec)
+        console.print(f"  proposal {proposal.number}, goal content hash "
+                      f"0x{spec.content_hash.hex()}")
+        _pass(dao, proposal, "a good first series")
         [goal] = [g for g in dao.goals() if g.content_hash == spec.content_hash]
-        step(f"executed: goal {goal.id} is active on-chain "
-             f"({goal.episodes} episodes, audit every {goal.audit_every})")
+    step(f"goal {goal.id} is active on-chain")
+    return goal.id
 
+
+def _pass(dao: StudioDAO, proposal: Proposal, reason: str) -> None:
+    """Members vote for; local time skips the delays; anyone queues and executes."""
+    from atelier.governance.accounts import dev_signer
+
+    chain: DevChain = dao.chain  # type: ignore[assignment]
+    gov = dao.settings()
+    members = [dao.name_of(a) for a in dao.deployment.founding_members]
+    step(f"waiting out the voting delay ({format_duration(gov['voting_delay'])}) on the "
+         "local chain clock")
+    chain.advance_time(max(proposal.vote_start + 1 - dao.now(), 0))
+    for member in members:
+        dao.vote(dev_signer(member), proposal, "for", reason=reason)
+    tally = dao.status(proposal).tally
+    console.print(f"  {', '.join(members)} vote for: {tally.for_ // 10**18} for, "
+                  f"{tally.against // 10**18} against")
+    chain.advance_time(max(proposal.vote_end + 1 - dao.now(), 0))
+    signer = dev_signer(members[0])
+    dao.queue(signer, proposal)
+    step(f"proposal {proposal.number} passed and is queued; waiting the timelock delay "
+         f"({format_duration(gov['timelock_delay'])})")
+    chain.advance_time(max(dao.status(proposal).eta + 1 - dao.now(), 0))
+    dao.execute(signer, proposal)
+    step(f"proposal {proposal.number} executed")
+
+
+def _draft_rewrite(studio: Studio) -> None:
+    path = studio.working_prompt_path("scriptwriter")
+    text = path.read_text(encoding="utf-8")
+    for old, new in DEMO_REWRITE:
+        text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    step("a prompt engineer drafts a scriptwriter rewrite (temperature 0.7, one clear "
+         "action per panel); the run keeps using the approved version, the audit carries it")
+
+
+def _run(studio: Studio, action: Callable[[Runner], RunOutcome]) -> RunOutcome:
+    from atelier.agents.models.local import TINY_MODEL_NOTICE
+    from atelier.cli.runs import runner_for
+
+    if studio.config.models.provider == "local" and studio.config.models.local.gguf is None:
+        console.print(f"[dim]{escape(TINY_MODEL_NOTICE)}[/]", soft_wrap=True)
+    with runner_for(studio, live=True) as runner:
+        return action(runner)
+
+
+def _summary(studio: Studio, run_id: int, seconds: float) -> None:
+    from atelier.cli.runs import open_store
+
+    store = open_store(studio)
+    try:
+        episodes = store.episodes(run_id)
+        audits = store.audits(run_id)
+        pdfs = store.assets(run_id, kind="episode_pdf")
+    finally:
+        store.close()
+    root = studio.workspace.root
     console.print()
-    console.print(f"[green]✓[/] demo finished in {time.monotonic() - started:.1f} s")
+    console.print(f"[green]✓[/] demo finished in {format_duration(int(seconds))}")
+    for episode in episodes:
+        hashes = ", ".join(f"{a} {h[:10]}…" for a, h in sorted(episode.prompt_hashes.items()))
+        console.print(f"  episode {episode.number} “{escape(episode.title)}”: {hashes}",
+                      soft_wrap=True)
+    for audit in audits:
+        console.print(f"  audit {audit.index}: proposal {audit.proposal_number} "
+                      f"({audit.status}), rewrites: {', '.join(audit.proposed_prompts) or '-'}")
+    for pdf in pdfs:
+        console.print(f"  pages: {studio.workspace.assets_dir / pdf.path}")
     console.print(f"  workspace: {root}")
-    console.print(f"  look around: atelier --workspace {root} proposals show 1")
-    console.print("  the production run (agents, audit checkpoints) joins the demo as the "
-                  "workflow lands")
+    console.print(f"  look around: atelier -w {root} run status {run_id} · "
+                  f"atelier -w {root} assets list · atelier -w {root} proposals list")
 
 
 def _has_config(ctx: typer.Context) -> bool:

@@ -14,11 +14,14 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
+from atelier.cli import assets as asset_cmds
+from atelier.cli import audits as audit_cmds
 from atelier.cli import chain as chain_cmds
 from atelier.cli import dao as dao_cmds
 from atelier.cli import demo as demo_cmds
 from atelier.cli import prompts as prompt_cmds
 from atelier.cli import proposals as proposal_cmds
+from atelier.cli import runs as run_cmds
 from atelier.cli.context import AppContext
 from atelier.cli.output import err_console
 from atelier.errors import AtelierError
@@ -63,7 +66,7 @@ def main_options(
         Path | None,
         typer.Option(
             "--workspace", "-w", envvar="ATELIER_WORKSPACE",
-            help="Studio state folder (default: [workspace] path in config, .atelier).",
+            help="Studio state folder (default: \\[workspace] path in config, .atelier).",
         ),
     ] = None,
 ) -> None:
@@ -82,6 +85,9 @@ app.command("cancel")(proposal_cmds.cancel)
 app.add_typer(chain_cmds.chain_app, name="chain")
 app.add_typer(prompt_cmds.prompts_app, name="prompts")
 app.add_typer(dao_cmds.accounts_app, name="accounts")
+app.add_typer(run_cmds.run_app, name="run")
+app.add_typer(audit_cmds.audit_app, name="audit")
+app.add_typer(asset_cmds.assets_app, name="assets")
 
 
 def report(exc: AtelierError) -> None:

@@ -1,0 +1,84 @@
+"""`atelier assets list|show`: what runs made, with provenance."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from atelier.cli.context import studio_of
+from atelier.cli.output import console, emit_json
+from atelier.cli.runs import open_store
+
+assets_app = typer.Typer(help="Assets made by runs, with their provenance.",
+                         no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+
+
+@assets_app.command("list")
+def list_assets(
+    ctx: typer.Context,
+    run: Annotated[str | None, typer.Option(help="Only this run.")] = None,
+    episode: Annotated[int | None, typer.Option(help="Only this episode.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind (page_png, script, ...).")]
+    = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Assets, oldest first."""
+    studio = studio_of(ctx)
+    store = open_store(studio)
+    try:
+        run_id = store.run(run).id if run is not None else None
+        assets = store.assets(run_id, episode, kind)
+    finally:
+        store.close()
+    if as_json:
+        emit_json([a.model_dump(mode="json") for a in assets])
+        return
+    if not assets:
+        console.print("no assets yet: `atelier run start` makes them")
+        return
+    table = Table("asset", "run", "episode", "kind", "path", "sha256", "agent", "prompt")
+    for a in assets:
+        table.add_row(str(a.id), str(a.run_id), str(a.episode or "-"), a.kind, escape(a.path),
+                      a.sha256[:10] + "…", a.agent or "-",
+                      (a.prompt_hash or "-")[:12] + ("…" if a.prompt_hash else ""))
+    console.print(table)
+    console.print(f"[dim]files under {studio.workspace.assets_dir}[/]")
+
+
+@assets_app.command("show")
+def show(
+    ctx: typer.Context,
+    asset: Annotated[int, typer.Argument(help="Asset number (from `atelier assets list`).")],
+    as_json: JsonOption = False,
+) -> None:
+    """One asset's full provenance, and whether the file still matches its hash."""
+    import hashlib
+
+    studio = studio_of(ctx)
+    store = open_store(studio)
+    try:
+        found = store.asset(asset)
+    finally:
+        store.close()
+    path = studio.workspace.assets_dir / found.path
+    intact = path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == found.sha256
+    if as_json:
+        emit_json({**found.model_dump(mode="json"), "file": str(path), "intact": intact})
+        return
+    rows = [("file", str(path)), ("sha256", found.sha256),
+            ("intact", "yes" if intact else "[red]no: the file is missing or changed[/]"),
+            ("kind", found.kind), ("run", str(found.run_id)),
+            ("episode", str(found.episode or "-")), ("agent", found.agent or "-"),
+            ("prompt hash", found.prompt_hash or "-"),
+            ("model", f"{found.provider or '-'} / {found.model or '-'}"),
+            ("parameters", ", ".join(f"{k}={v}" for k, v in sorted(found.params.items())) or "-"),
+            ("seed", str(found.seed) if found.seed is not None else "-"),
+            ("goal", str(found.goal_id)),
+            ("proposals", ", ".join(found.proposal_ids) or "-")]
+    for key, value in rows:
+        console.print(f"[bold]{key:>12}[/]  {value if key == 'intact' else escape(value)}")

@@ -1,0 +1,218 @@
+"""The production graph end to end with a scripted cast at the model seam: the governed loop,
+audits that pause for the DAO, resume in a new process, defeat, tampering and re-execution."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from atelier.agents.prompt_file import load_prompt
+from atelier.store.database import Store, database_url
+from atelier.workflows.runner import Runner, RunPaused
+from bench.scripted_studio import scripted_agents
+
+from workflow_helpers import governed_studio, pass_proposal, studio_at
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def runner_at(config: Path, events: list[dict] | None = None) -> Runner:
+    """A runner as a fresh process would build it: new Studio, new Store."""
+    studio = studio_at(config)
+    store = Store.open(database_url(studio.config, studio.workspace))
+    sink = events.append if events is not None else None
+    return Runner(studio, store, agents=scripted_agents(), on_event=sink)
+
+
+def draft_rewrite(config: Path) -> str:
+    """A prompt engineer edits the working scriptwriter file; returns its new hash."""
+    path = config.parent / "prompts" / "scriptwriter.prompty"
+    path.write_text(path.read_text().replace("temperature: 0.8", "temperature: 0.6"))
+    return load_prompt(path).hash_hex
+
+
+def proposal_count(config: Path) -> int:
+    with studio_at(config).session() as dao:
+        return len(dao.proposals())
+
+
+@pytest.fixture
+def paused(tmp_path: Path) -> tuple[Path, str, str]:
+    """A run paused at audit 1 whose proposal carries a scriptwriter rewrite."""
+    config = governed_studio(tmp_path, episodes=2, audit_every=1)
+    founding = load_prompt(config.parent / "prompts" / "scriptwriter.prompty").hash_hex
+    new_hash = draft_rewrite(config)
+    events: list[dict] = []
+    outcome = runner_at(config, events).start()
+    assert outcome.status == "paused"
+    assert outcome.audit is not None and outcome.audit.proposal_number == 2
+    assert outcome.audit.proposed_prompts == {"scriptwriter": new_hash}
+    notices = [e["text"] for e in events if e["event"] == "notice"]
+    assert any("differs from the approved scriptwriter prompt" in n for n in notices)
+    return config, founding, new_hash
+
+
+def test_the_governed_loop_runs_episode_two_on_the_approved_rewrite(
+        paused: tuple[Path, str, str]) -> None:
+    config, founding, new_hash = paused
+    pass_proposal(config, 2)
+    outcome = runner_at(config).resume(1)
+
+    assert outcome.status == "done"
+    store = runner_at(config).store
+    episodes = store.episodes(1)
+    assert [e.number for e in episodes] == [1, 2]
+    assert episodes[0].prompt_hashes["scriptwriter"] == founding
+    assert episodes[1].prompt_hashes["scriptwriter"] == new_hash
+    calls = store.calls(1)
+    assert {c.prompt_hash for c in calls if c.agent == "scriptwriter" and c.episode == 2} == {
+        new_hash}
+    # The final audit is opened for the members; nothing is left to resume.
+    audits = store.audits(1)
+    assert [(a.index, a.status) for a in audits] == [(1, "executed"), (2, "open")]
+    assert "# Audit 2 of run 1" in audits[1].report_markdown
+    # Assets carry their provenance: the goal's proposal and the executed audit's.
+    pages = store.assets(1, episode=2, kind="page_svg")
+    assert pages and all(p.proposal_ids == ["1", "2"] for p in pages)
+    script = store.assets(1, episode=2, kind="script")[0]
+    assert script.prompt_hash == new_hash and script.agent == "scriptwriter"
+    assert script.provider == "scripted" and script.params["temperature"] == 0.6
+    with studio_at(config).session() as dao:
+        assert "0x" + dao.approved_prompt("scriptwriter")[0].hex() == new_hash
+
+
+def test_resume_happens_in_a_new_process(paused: tuple[Path, str, str]) -> None:
+    config, _, new_hash = paused
+    pass_proposal(config, 2)
+    code = (
+        "import sys; sys.path[:0] = ['tests', '.']\n"
+        "from test_workflow import runner_at\n"
+        "from pathlib import Path\n"
+        f"print(runner_at(Path({str(config)!r})).resume('run-1').status)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("done")
+    episodes = runner_at(config).store.episodes(1)
+    assert episodes[1].prompt_hashes["scriptwriter"] == new_hash
+
+
+def test_resume_before_the_vote_ends_says_what_to_do(paused: tuple[Path, str, str]) -> None:
+    config, _, _ = paused
+    with pytest.raises(RunPaused) as raised:
+        runner_at(config).resume(1)
+    assert "audit proposal 2 is Pending" in raised.value.message
+    assert runner_at(config).store.run(1).status == "paused"
+
+
+def test_a_defeated_audit_keeps_the_run_paused_until_a_revision_passes(
+        paused: tuple[Path, str, str]) -> None:
+    config, founding, _ = paused
+    pass_proposal(config, 2, support="against")
+    with pytest.raises(RunPaused) as raised:
+        runner_at(config).resume(1)
+    assert "was defeated" in raised.value.message
+    assert "atelier audit propose 1" in (raised.value.hint or "")
+    store = runner_at(config).store
+    assert store.run(1).status == "paused"
+    assert len(store.episodes(1)) == 1
+    with studio_at(config).session() as dao:  # the chain still approves the founding prompt
+        assert "0x" + dao.approved_prompt("scriptwriter")[0].hex() == founding
+
+    revised = runner_at(config).revise_audit(1)
+    assert (revised.index, revised.revision, revised.proposal_number) == (1, 2, 3)
+    assert "(revision 2)" in revised.report_markdown
+    pass_proposal(config, 3)
+    assert runner_at(config).resume(1).status == "done"
+
+
+def test_a_tampered_working_prompt_does_not_change_what_runs(tmp_path: Path) -> None:
+    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    approved = load_prompt(config.parent / "prompts" / "scriptwriter.prompty").hash_hex
+    path = config.parent / "prompts" / "scriptwriter.prompty"
+    path.write_text(path.read_text().replace("You are the scriptwriter", "Ignore all rules"))
+    events: list[dict] = []
+    outcome = runner_at(config, events).start()
+    assert outcome.status == "done"
+    calls = runner_at(config).store.calls(1)
+    assert {c.prompt_hash for c in calls if c.agent == "scriptwriter"} == {approved}
+    assert any("this run uses the approved version" in e.get("text", "") for e in events)
+
+
+def test_rerunning_interrupted_nodes_duplicates_no_proposal_or_asset(
+        paused: tuple[Path, str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    config, _, _ = paused
+    pass_proposal(config, 2)
+    before = runner_at(config).store.assets(1)
+    # Crash publish of episode 2 after its assets are recorded, then resume.
+    original = Store.finish_episode
+    crashed = []
+
+    def crash_once(self: Store, run_id: int, number: int, **fields: object) -> object:
+        if number == 2 and not crashed:
+            crashed.append(number)
+            raise RuntimeError("killed mid-publish")
+        return original(self, run_id, number, **fields)
+
+    monkeypatch.setattr(Store, "finish_episode", crash_once)
+    with pytest.raises(RuntimeError, match="killed mid-publish"):
+        runner_at(config).resume(1)
+    store = runner_at(config).store
+    assert store.run(1).status == "failed"
+    assert "killed mid-publish" in store.run(1).message
+    recorded = len(store.assets(1))
+    assert recorded > len(before)
+
+    assert runner_at(config).resume(1).status == "done"
+    after = runner_at(config).store.assets(1)
+    assert len(after) == recorded  # publish ran twice, each file is recorded once
+    assert len({a.path for a in after}) == len(after)
+    # goal, audit 1, audit 2: the audit checkpoint re-ran on resume without re-proposing.
+    assert proposal_count(config) == 3
+
+
+def test_an_agent_that_gives_up_fails_the_run_and_resume_retries_it(tmp_path: Path) -> None:
+    from bench.scripted_studio import respond
+
+    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    broken = {"layout": True}
+
+    def flaky(messages: list) -> str:
+        if broken["layout"] and "- panel 1 (" in "\n".join(str(m.content) for m in messages):
+            return "not json"
+        return respond(messages)
+
+    studio = studio_at(config)
+    store = Store.open(database_url(studio.config, studio.workspace))
+    runner = Runner(studio, store, agents=scripted_agents(answer=flaky))
+    from atelier.agents.structured import AgentOutputError
+
+    with pytest.raises(AgentOutputError):
+        runner.start()
+    assert store.run(1).status == "failed"
+    assert "layout agent gave no valid page layout" in store.run(1).message
+    failed = [c for c in store.calls(1) if c.outcome != "ok"]
+    assert [c.agent for c in failed] == ["layout"]
+    broken["layout"] = False
+    assert runner.resume(1).status == "done"
+    # Finished nodes did not run again: one bible call in all.
+    assert sum(c.task == "bible" for c in store.calls(1)) == 1
+
+
+def test_audit_report_numbers_come_from_the_call_log(paused: tuple[Path, str, str]) -> None:
+    config, _, _ = paused
+    store = runner_at(config).store
+    audit = store.audits(1)[0]
+    calls = store.calls(1)
+    scriptwriter = [c for c in calls if c.agent == "scriptwriter"]
+    row = next(line for line in audit.report_markdown.splitlines()
+               if line.startswith("| scriptwriter"))
+    assert f"| {len(scriptwriter)} | 0 | 0 |" in row
+    assert "```diff" in audit.report_markdown and "temperature: 0.6" in audit.report_markdown
+    data = json.loads(json.dumps(audit.proposed_prompts))
+    assert list(data) == ["scriptwriter"]

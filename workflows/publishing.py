@@ -1,0 +1,105 @@
+"""``render`` → ``review`` → ``publish``: pages drawn, checked, and stored with provenance.
+
+``publish`` is the one place that records assets: every file the episode's nodes listed
+gets its sha256 and full provenance (agent, prompt hash, model, parameters, seed, goal,
+proposals) in the store, keyed by path, so publishing twice records each file once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from atelier.workflows.context import RunContext, emit
+from atelier.workflows.production import episode_dir, produced_file, run_dir, script_of
+from atelier.workflows.state import ProducedFile, RunState
+
+
+def render(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    from atelier.agents.designer import CharacterSheet
+    from atelier.agents.layout_solver import page_from_dict
+    from atelier.agents.scriptwriter import SeriesBible
+    from atelier.pictures import render_episode, render_sheet
+
+    number = state["episode"]
+    emit("step", episode=number, agent="render", task="pages")
+    bible = SeriesBible.model_validate(state["bible"])
+    sheets = {cid: CharacterSheet.model_validate(entry["sheet"])
+              for cid, entry in (state.get("sheets") or {}).items()}
+    layout = state["layout"] or {}
+    pages = [page_from_dict(page) for page in layout.get("pages", [])]
+    out = episode_dir(runtime, state["run_id"], number)
+    rendered = render_episode(script_of(state), pages, sheets, bible, out,
+                              series_title=bible.title)
+    files: list[ProducedFile] = [
+        produced_file(runtime, rendered.title_svg, "title_svg", number, "render"),
+        produced_file(runtime, rendered.title_png, "title_png", number, "render"),
+    ]
+    files += [produced_file(runtime, p, "page_svg", number, "render") for p in rendered.pages_svg]
+    files += [produced_file(runtime, p, "page_png", number, "render") for p in rendered.pages_png]
+    files.append(produced_file(runtime, rendered.pdf, "episode_pdf", number, "render"))
+    # A sheet image for each character designed in this episode.
+    characters = {c.id: c for c in bible.characters}
+    sheets_dir = run_dir(runtime, state["run_id"]) / "characters"
+    for cid, entry in (state.get("sheets") or {}).items():
+        if entry.get("episode") != number or cid not in characters:
+            continue
+        svg, png = render_sheet(sheets[cid], characters[cid], sheets_dir)
+        files += [produced_file(runtime, svg, "sheet_svg", number, "render"),
+                  produced_file(runtime, png, "sheet_png", number, "render")]
+    return {"files": files, "findings": list(rendered.findings)}
+
+
+def review(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Automatic checks of the episode; findings are recorded, not fatal: members weigh
+    them at the audit."""
+    from atelier.agents.layout_solver import PanelRequest, check_layout, page_from_dict
+
+    script = script_of(state)
+    findings = list(state.get("findings") or [])
+    sheets = state.get("sheets") or {}
+    for panel in script.panels:
+        for character in panel.characters:
+            if character not in sheets:
+                findings.append(f"panel {panel.number}: {character} has no character sheet")
+        if not panel.dialogue and not panel.caption and not panel.action.strip():
+            findings.append(f"panel {panel.number}: nothing to show or read")
+    plan = (state["layout"] or {}).get("plan", {}).get("panels", [])
+    requests = [PanelRequest(panel_id=str(d["panel"]), emphasis=d["emphasis"], shot=d["shot"],
+                             break_before=d["page_break_before"]) for d in plan]
+    pages = [page_from_dict(page) for page in (state["layout"] or {}).get("pages", [])]
+    findings += [f"layout: {problem}" for problem in check_layout(pages, requests)]
+    speakers = [line.speaker for panel in script.panels for line in panel.dialogue]
+    if not speakers:
+        findings.append("the episode has no dialogue")
+    emit("review", episode=state["episode"], findings=len(findings))
+    return {"findings": findings}
+
+
+def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    from atelier.store.models import Asset
+
+    store = runtime.context.get_store()
+    assets_dir = runtime.context.get_studio().workspace.assets_dir
+    run_id, number = state["run_id"], state["episode"]
+    for entry in state.get("files") or []:
+        path = assets_dir / entry["path"]
+        store.put_asset(Asset(
+            run_id=run_id, episode=entry.get("episode"), kind=entry["kind"], path=entry["path"],
+            sha256=hashlib.sha256(path.read_bytes()).hexdigest(), agent=entry.get("agent"),
+            prompt_hash=entry.get("prompt_hash"), provider=entry.get("provider"),
+            model=entry.get("model"), params=entry.get("params") or {}, seed=entry.get("seed"),
+            goal_id=state["goal_id"], proposal_ids=list(state.get("proposal_ids") or []),
+        ))
+    script = script_of(state)
+    findings = list(state.get("findings") or [])
+    store.finish_episode(run_id, number, title=script.title, summary=script.summary,
+                         findings=findings)
+    store.update_run(run_id, episodes_done=number)
+    emit("published", episode=number, title=script.title, files=len(state.get("files") or []),
+         findings=len(findings))
+    summaries = [*(state.get("summaries") or []), f"Episode {number}: {script.summary}"]
+    return {"files": [], "summaries": summaries, "episode": number + 1, "script": None,
+            "layout": None}

@@ -1,0 +1,222 @@
+"""Start, resume and revise production runs: the graph with a checkpointer, driven to its
+next pause, with the run's row in the store kept in step.
+
+A run is a LangGraph thread (``run-<id>``). It pauses at an audit checkpoint; ``resume``
+reads the audit proposal's state on the chain and continues only once it was executed. A
+run that failed (a model that gave no valid output, a node that crashed, a killed process)
+resumes from its last checkpoint: finished nodes are not run again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from atelier.errors import AtelierError
+from atelier.workflows.context import AgentFactory, RunContext, WorkflowError
+
+if TYPE_CHECKING:
+    from langgraph.graph.state import CompiledStateGraph
+
+    from atelier.store.database import Store
+    from atelier.store.models import Audit, Run
+    from atelier.studio import Studio
+
+#: Receives the progress events the nodes emit (see ``workflows.context.emit``).
+EventSink = Callable[[dict[str, Any]], None]
+
+_CLOSED = {"Defeated": "defeated", "Expired": "expired", "Canceled": "canceled"}
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run: Run
+    audit: Audit | None  # the audit the run waits for (or opened last)
+
+    @property
+    def status(self) -> str:
+        return self.run.status
+
+
+class RunPaused(AtelierError):
+    """``resume`` cannot continue yet: the audit proposal is open, defeated or expired."""
+
+
+@dataclass
+class Runner:
+    studio: Studio
+    store: Store
+    agents: AgentFactory | None = None  # None: the models config.toml names
+    on_event: EventSink | None = None
+
+    # -- public API -------------------------------------------------------------------------
+    def start(self, *, goal_id: int | None = None, episodes: int | None = None) -> RunOutcome:
+        with self.studio.session() as dao:
+            goals = [g for g in dao.goals() if g.active]
+        if goal_id is None:
+            if not goals:
+                raise WorkflowError("there is no active goal to produce",
+                                    hint="propose one: `atelier goal propose TITLE ...`, "
+                                    "then vote, queue and execute it")
+            goal = goals[-1]
+        else:
+            matches = [g for g in goals if g.id == goal_id]
+            if not matches:
+                raise WorkflowError(f"goal {goal_id} is not an active goal",
+                                    hint="`atelier goal list` shows the goals")
+            goal = matches[0]
+        count = episodes or goal.episodes
+        if not 1 <= count <= goal.episodes:
+            raise WorkflowError(
+                f"goal {goal.id} approves {goal.episodes} episode(s), not {count}",
+                hint=f"use --episodes 1..{goal.episodes}, or propose a bigger goal",
+            )
+        title = goal.spec.title if goal.spec else f"goal {goal.id}"
+        run = self.store.create_run(goal_id=goal.id, goal_title=title, episodes_planned=count,
+                                    audit_every=goal.audit_every)
+        return self._drive(run, {"run_id": run.id, "goal_id": goal.id, "episodes": count})
+
+    def resume(self, ref: int | str) -> RunOutcome:
+        from langgraph.types import Command
+
+        run = self.store.run(ref)
+        with self._graph() as graph:
+            snapshot = graph.get_state(self._config(run))
+        if snapshot.interrupts:
+            audit = self._waiting_audit(run, snapshot.values)
+            return self._drive(run, Command(resume={"proposal": str(audit.proposal_number)}))
+        if snapshot.next:  # failed or killed mid-way: continue from the last checkpoint
+            return self._drive(run, None)
+        if run.status == "done":
+            raise WorkflowError(f"run {run.id} is finished",
+                                hint="start another: `atelier run start`")
+        if not snapshot.values:
+            return self._drive(run, {"run_id": run.id, "goal_id": run.goal_id,
+                                     "episodes": run.episodes_planned})
+        raise WorkflowError(f"run {run.id} has nothing left to do")
+
+    def revise_audit(self, ref: int | str) -> Audit:
+        """Open a revised audit proposal after the last one was defeated or expired; it
+        carries the working prompt drafts as they are now."""
+        from atelier.workflows.audit import open_audit
+
+        run = self.store.run(ref)
+        with self._graph() as graph:
+            snapshot = graph.get_state(self._config(run))
+        if not snapshot.interrupts:
+            raise WorkflowError(f"run {run.id} is not paused at an audit")
+        index = (snapshot.values.get("audits") or 0) + 1
+        latest = self.store.latest_audit(run.id, index)
+        if latest is not None and latest.status not in _CLOSED.values():
+            self._refresh(latest)
+            latest = self.store.latest_audit(run.id, index)
+        if latest is not None and latest.status not in _CLOSED.values():
+            raise WorkflowError(
+                f"audit proposal {latest.proposal_number} is still {latest.status}",
+                hint="a revised audit can be opened once it is defeated or expired",
+            )
+        revision = (latest.revision if latest else 0) + 1
+        audit = open_audit(self.studio, self.store, run, snapshot.values, index, revision)
+        self.store.update_run(run.id, status="paused",
+                              message=f"waiting for audit proposal {audit.proposal_number}")
+        return audit
+
+    # -- internals --------------------------------------------------------------------------
+    @contextmanager
+    def _graph(self) -> Iterator[CompiledStateGraph[Any, Any, Any, Any]]:
+        from atelier.store.checkpoints import open_checkpointer
+        from atelier.workflows.graph import build_graph
+
+        url = self.studio.config.storage.url
+        with open_checkpointer(url, self.studio.workspace.checkpoints_file) as saver:
+            yield build_graph().compile(checkpointer=saver)
+
+    def _config(self, run: Run) -> dict[str, Any]:
+        # Each episode takes ~8 graph steps; leave room for audits and retries.
+        return {"configurable": {"thread_id": run.thread_id},
+                "max_concurrency": self.studio.config.workflow.max_concurrency,
+                "recursion_limit": 20 * run.episodes_planned + 50}
+
+    def _context(self) -> RunContext:
+        return RunContext(config_path=str(self.studio.config_path),
+                          workspace=str(self.studio.workspace.root), studio=self.studio,
+                          store=self.store, agents=self.agents)
+
+    def _drive(self, run: Run, graph_input: Any) -> RunOutcome:
+        config = self._config(run)
+        self.store.update_run(run.id, status="running", message="")
+        try:
+            with self._graph() as graph:
+                for event in graph.stream(graph_input, config, context=self._context(),
+                                          stream_mode="custom", durability="sync"):
+                    if self.on_event is not None:
+                        self.on_event(event)
+                snapshot = graph.get_state(config)
+        except AtelierError as exc:
+            self.store.update_run(run.id, status="failed", message=exc.message)
+            raise
+        except KeyboardInterrupt:
+            self.store.update_run(run.id, status="failed",
+                                  message="stopped by the operator (Ctrl-C)")
+            raise
+        except Exception as exc:
+            self.store.update_run(run.id, status="failed",
+                                  message=f"{exc.__class__.__name__}: {exc}")
+            raise
+        if snapshot.interrupts:
+            index = (snapshot.values.get("audits") or 0) + 1
+            audit = self.store.latest_audit(run.id, index)
+            number = audit.proposal_number if audit else "?"
+            run = self.store.update_run(
+                run.id, status="paused", message=f"waiting for audit proposal {number}: "
+                f"members vote, then `atelier run resume {run.id}`")
+            return RunOutcome(run, audit)
+        audits = self.store.audits(run.id)
+        last = audits[-1] if audits else None
+        message = (f"final audit proposal {last.proposal_number} is open for votes"
+                   if last and last.status == "open" else "")
+        return RunOutcome(self.store.update_run(run.id, status="done", message=message), last)
+
+    def _refresh(self, audit: Audit) -> str:
+        """Read the audit proposal's state from the chain into the store; return it."""
+        with self.studio.session() as dao:
+            status = dao.status(dao.proposal(str(audit.proposal_number)))
+        state = status.state.name
+        new = "executed" if state == "Executed" else _CLOSED.get(state, "open")
+        if new != audit.status:
+            audit.status = new
+            self.store.put_audit(audit)
+        return state
+
+    def _waiting_audit(self, run: Run, values: dict[str, Any]) -> Audit:
+        index = (values.get("audits") or 0) + 1
+        audit = self.store.latest_audit(run.id, index)
+        if audit is None or audit.proposal_number is None:
+            raise WorkflowError(f"run {run.id} is paused at audit {index} but has no proposal",
+                                hint="report this as a bug; the run's checkpoint is intact")
+        state = self._refresh(audit)
+        if state == "Executed":
+            return audit
+        number = audit.proposal_number
+        if state in _CLOSED:
+            message = (f"audit proposal {number} was {_CLOSED[state]}: the run stays paused "
+                       "with the prompts it had")
+            hint = (f"edit prompts/ if the members asked for changes, then open a revised "
+                    f"audit: `atelier audit propose {run.id}`")
+        else:
+            message = f"audit proposal {number} is {state}, not executed yet"
+            hint = {"Pending": "voting has not opened yet",
+                    "Active": f"members vote: `atelier vote {number} for --as NAME`",
+                    "Succeeded": f"queue it: `atelier queue {number}`",
+                    "Queued": f"execute it after the timelock: `atelier execute {number}`",
+                    }.get(state, "see `atelier proposals show " + str(number) + "`")
+        self.store.update_run(run.id, status="paused", message=message)
+        raise RunPaused(message, hint=hint)
+
+
+def _config(run: Run) -> dict[str, Any]:
+    # Each episode takes ~8 graph steps; leave room for audits and retries.
+    return {"configurable": {"thread_id": run.thread_id},
+            "recursion_limit": 20 * run.episodes_planned + 50}
