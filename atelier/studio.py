@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from atelier.config import Config, load_config
 from atelier.errors import AtelierError, WorkspaceError
 from atelier.workspace import Workspace
 
 if TYPE_CHECKING:
+    from atelier.config import Config
     from atelier.governance.accounts import Signer
     from atelier.governance.chain.base import Chain
     from atelier.governance.dao import StudioDAO
@@ -32,6 +32,8 @@ class Studio:
 
     @classmethod
     def load(cls, config_path: Path, workspace: Path | None = None) -> Studio:
+        from atelier.config import load_config  # pydantic: only for commands that need it
+
         config = load_config(config_path)
         root = workspace or Path(config.workspace.path)
         if not root.is_absolute():

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from atelier.studio import Studio
+if TYPE_CHECKING:
+    from atelier.studio import Studio
 
 
 @dataclass
@@ -16,6 +18,8 @@ class AppContext:
     workspace: Path | None
 
     def studio(self) -> Studio:
+        from atelier.studio import Studio  # loads the pydantic config: not at `--help` time
+
         return Studio.load(self.config_path, self.workspace)
 
 
