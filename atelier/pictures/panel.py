@@ -1,0 +1,356 @@
+"""One panel: backdrop and figures (clipped to the panel), border, caption boxes along the
+top, then balloons in reading order with tails to their speakers.
+
+Lettering is fitted, never overflowed: all balloons of a panel share one size, the largest
+from ``LETTERING`` at which every line fits whole, first above the characters' heads, then
+anywhere above the panel's bottom; failing that the smallest size, cut with an ellipsis.
+Set more than ``SHRINK_NOTED`` below its largest size, or cut, a text is reported as a
+finding for the review step.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from atelier.agents.layout_solver import PlacedPanel, Rect
+from atelier.agents.scriptwriter import PanelScript
+from atelier.pictures import text as T
+from atelier.pictures.balloons import Balloon, Kind, draw_balloon, outer_size, text_room
+from atelier.pictures.figures import UNKNOWN, FigureStyle
+from atelier.pictures.staging import Placement, draw_backdrop, draw_cast, stage
+from atelier.pictures.svg import INK, el
+
+LETTERING = T.sizes(22, 14)  # balloon text, SVG units (a 1000-unit page: 22 ~ 10.5 pt print)
+CAPTION = T.sizes(19, 13)
+LOCATION = T.sizes(15, 11)
+SHRINK_NOTED = 4  # a text set this much below its largest size is worth a finding
+BORDER = 4.0
+INSET = 10.0  # between the border and anything drawn inside it
+GAP = 8.0  # between balloons
+ASPECT = 2.4  # preferred balloon text width / height
+TAIL_ROOM = 60.0  # room kept under balloons for their tails when there is plenty
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: Kind
+    text: str
+    speaker: str | None
+    label: str  # for findings, e.g. "mara's line"
+
+
+def _fit_one(line: Line, width: float, height: float, size: float) -> T.Block | None:
+    """``line`` set whole at exactly ``size`` within an outer balloon box, or None."""
+    tw, th = text_room(line.kind, width, height)
+    if tw <= 0 or th <= 0:
+        return None
+    block = T.fit(line.text, tw, th, [size], bold=line.kind == "shout", aspect=ASPECT)
+    return None if block.truncated else block
+
+
+def _stack(
+    lines: Sequence[Line], blocks: Sequence[T.Block], zone: Rect, xs: Sequence[float]
+) -> list[Rect] | None:
+    """Balloons one under another, each shifted towards its speaker."""
+    sizes = [outer_size(line.kind, b) for line, b in zip(lines, blocks, strict=True)]
+    if sum(h for _, h in sizes) + GAP * (len(sizes) - 1) > zone.height + 1e-6:
+        return None
+    rects, y = [], zone.y
+    for (w, h), x in zip(sizes, xs, strict=True):
+        left = min(max(x - w / 2, zone.x), zone.right - w)
+        rects.append(Rect(left, y, w, h))
+        y += h + GAP
+    return rects
+
+
+def _row(
+    lines: Sequence[Line], blocks: Sequence[T.Block], zone: Rect, xs: Sequence[float]
+) -> list[Rect] | None:
+    """Balloons side by side in reading order, each in its own slot, stepping down a little
+    so the order reads left to right and top to bottom."""
+    slot = (zone.width - GAP * (len(lines) - 1)) / len(lines)
+    rects = []
+    for i, (line, b, x) in enumerate(zip(lines, blocks, xs, strict=True)):
+        w, h = outer_size(line.kind, b)
+        if w > slot + 1e-6 or h > zone.height + 1e-6:
+            return None
+        sx = zone.x + i * (slot + GAP)
+        left = min(max(x - w / 2, sx), sx + slot - w)
+        rects.append(Rect(left, zone.y + min(i * 14.0, zone.height - h), w, h))
+    return rects
+
+
+Arrange = Callable[[Sequence[Line], Sequence[T.Block], Rect, Sequence[float]], list[Rect] | None]
+
+
+def _try(
+    lines: Sequence[Line],
+    zone: Rect,
+    xs: Sequence[float],
+    size: float,
+    arrange: Arrange,
+    width: float,
+) -> list[Balloon] | None:
+    blocks = []
+    for line in lines:
+        block = _fit_one(line, width, zone.height, size)
+        if block is None:
+            return None
+        blocks.append(block)
+    rects = arrange(lines, blocks, zone, xs)
+    if rects is None:
+        return None
+    return [Balloon(line.kind, b, r) for line, b, r in zip(lines, blocks, rects, strict=True)]
+
+
+def _shared(lines: Sequence[Line], zone: Rect, xs: Sequence[float]) -> list[Balloon]:
+    """The smallest size, each balloon cut to an equal share of the zone: flat zones are
+    shared side by side, tall ones top to bottom."""
+    n = len(lines)
+    wide = zone.width > 2.5 * zone.height
+    share_w = (zone.width - GAP * (n - 1)) / n if wide else zone.width
+    share_h = zone.height if wide else (zone.height - GAP * (n - 1)) / n
+    out = []
+    for i, (line, x) in enumerate(zip(lines, xs, strict=True)):
+        tw, th = text_room(line.kind, share_w, share_h)
+        block = T.fit(line.text, max(tw, 0), max(th, 0), [LETTERING[-1]], bold=line.kind == "shout")
+        w, h = outer_size(line.kind, block)
+        sx = zone.x + i * (share_w + GAP) if wide else zone.x
+        sy = zone.y if wide else zone.y + i * (share_h + GAP)
+        left = min(max(x - w / 2, sx), sx + share_w - w)
+        out.append(Balloon(line.kind, block, Rect(left, sy, w, h)))
+    return out
+
+
+def _truncated(lines: Sequence[Line], zone: Rect, xs: Sequence[float]) -> list[Balloon]:
+    """Cut balloons sharing the zone; if a share is too small for even one line, the
+    earlier lines share it and the later ones are left out (an empty block)."""
+    for keep in range(len(lines), 0, -1):
+        placed = _shared(lines[:keep], zone, xs[:keep])
+        if all(b.block.lines for b in placed):
+            empty = [
+                Balloon(
+                    line.kind, T.Block((), LETTERING[-1], False, True), Rect(zone.x, zone.y, 0, 0)
+                )
+                for line in lines[keep:]
+            ]
+            return placed + empty
+    return [
+        Balloon(line.kind, T.Block((), LETTERING[-1], False, True), Rect(zone.x, zone.y, 0, 0))
+        for line in lines
+    ]
+
+
+def layout_balloons(
+    lines: Sequence[Line], preferred: Rect, full: Rect, xs: Sequence[float]
+) -> list[Balloon]:
+    """Place ``lines`` (reading order) in the preferred zone if they fit at a comfortable
+    size (at most ``SHRINK_NOTED`` below the largest), else anywhere in the full zone at
+    any size, else truncated in the full zone."""
+    if not lines:
+        return []
+    flat = full.width > 1.3 * full.height
+    in_order = list(xs) == sorted(xs)
+    row_first = flat and in_order and len(lines) > 1
+    for zone, fonts in (
+        (preferred, [s for s in LETTERING if s >= LETTERING[0] - SHRINK_NOTED]),
+        (full, LETTERING),
+    ):
+        if zone.height <= 0 or zone.width <= 0:
+            continue
+        # stacked balloons of several speakers stay narrow, so a tail above does not run
+        # under the balloon below it
+        arrangements: list[tuple[Arrange, float]] = [
+            (_stack, zone.width if len(lines) == 1 else zone.width * 0.64)
+        ]
+        if len(lines) > 1:
+            arrangements.insert(0 if row_first else 1, (_row, zone.width))
+        for size in fonts:
+            for arrange, width in arrangements:
+                placed = _try(lines, zone, xs, size, arrange, width)
+                if placed is not None:
+                    return _lowered(placed, zone) if zone is preferred else placed
+    return _truncated(lines, full, xs)
+
+
+def _lowered(balloons: list[Balloon], zone: Rect) -> list[Balloon]:
+    """Balloons moved half-way down the room they leave above the heads (keeping room for
+    tails), so that tails stay short in tall panels."""
+    spare = zone.bottom - max(b.outer.bottom for b in balloons) - TAIL_ROOM
+    if spare <= 0:
+        return balloons
+    dy = spare / 2
+    return [
+        Balloon(b.kind, b.block, Rect(b.outer.x, b.outer.y + dy, b.outer.width, b.outer.height))
+        for b in balloons
+    ]
+
+
+def _tail_tip(body: Rect, head: tuple[float, float, float], inner: Rect) -> tuple[float, float]:
+    hx, hy, hr = head
+    longest = min(90.0, max(36.0, 0.2 * inner.height))
+    if body.bottom < hy - hr - 16:  # above the head: point down at it, stopping short
+        target_y = hy - hr - 10
+        bx = min(max(hx, body.x), body.right)
+        t = min(1.0, longest / max(target_y - body.bottom, 1e-6))
+        tip = (bx + (hx - bx) * t, body.bottom + (target_y - body.bottom) * t)
+    elif hx > body.right:
+        tip = (
+            min(hx - hr - 8, body.right + longest / 2),
+            min(max(hy - hr * 0.2, body.y), body.bottom),
+        )
+    elif hx < body.x:
+        tip = (max(hx + hr + 8, body.x - longest / 2), min(max(hy - hr * 0.2, body.y), body.bottom))
+    else:  # right over the head: a short stub
+        tip = (hx, body.bottom + 14)
+    return (min(max(tip[0], inner.x), inner.right), min(max(tip[1], inner.y), inner.bottom))
+
+
+def _off_panel_tip(body: Rect, inner: Rect) -> tuple[float, float]:
+    # a speaker we cannot see: the tail points out of the panel's nearer side
+    left = body.x - inner.x < inner.right - body.right
+    return (inner.x if left else inner.right), min(body.bottom + 14, inner.bottom)
+
+
+def cast_order(script: PanelScript) -> list[str]:
+    """Left to right: speakers in the order they first speak, then the silent ones, so that
+    balloons read left to right and their tails do not cross."""
+    speakers = [d.speaker for d in script.dialogue if d.speaker in script.characters]
+    return list(dict.fromkeys([*speakers, *script.characters]))
+
+
+def draw_panel(
+    parent: ET.Element,
+    placed: PlacedPanel,
+    script: PanelScript,
+    *,
+    setting: str,
+    first_in_scene: bool,
+    styles: Mapping[str, FigureStyle],
+    clip_id: str,
+    where: str,
+    findings: list[str],
+) -> list[Balloon]:
+    """Draw the panel; returns its balloons and caption boxes (for checks)."""
+    r = placed.rect
+    g = el(parent, "g", class_="panel", id=clip_id.replace("clip", "panel"))
+    clip = el(el(g, "clipPath", id=clip_id), "rect", x=r.x, y=r.y, width=r.width, height=r.height)
+    del clip
+    art = el(g, "g", clip_path=f"url(#{clip_id})")
+    draw_backdrop(art, r, setting, script.shot)
+    cast = [(cid, styles.get(cid, UNKNOWN)) for cid in cast_order(script)]
+    speakers_missing = [d.speaker for d in script.dialogue if d.speaker not in script.characters]
+    placements = stage(r, script.shot, cast)
+    draw_cast(art, placements, script.mood)
+    el(
+        g,
+        "rect",
+        x=r.x,
+        y=r.y,
+        width=r.width,
+        height=r.height,
+        fill="none",
+        stroke=INK,
+        stroke_width=BORDER,
+        class_="border",
+    )
+    inner = Rect(r.x + INSET, r.y + INSET, r.width - 2 * INSET, r.height - 2 * INSET)
+    boxes = _captions(
+        inner,
+        setting if first_in_scene else "",
+        script.caption,
+        bool(script.dialogue),
+        where,
+        findings,
+    )
+    top = max((b.outer.bottom for b in boxes), default=inner.y - GAP) + GAP
+    balloons = _balloons(script, placements, inner, top, where, findings)
+    for missing in dict.fromkeys(speakers_missing):
+        findings.append(
+            f"{where}: {missing!r} speaks but is not drawn in the panel; the tail points off-panel"
+        )
+    for b in [*boxes, *balloons]:
+        draw_balloon(g, b)
+    return [*boxes, *balloons]
+
+
+def _captions(
+    inner: Rect, setting: str, caption: str, talk: bool, where: str, findings: list[str]
+) -> list[Balloon]:
+    boxes: list[Balloon] = []
+    y = inner.y
+    # a caption takes at most this share of the panel's height: less when there is dialogue
+    shares = {"location": 0.12 if talk else 0.16, "caption": 0.2 if talk else 0.3}
+    for kind, text, fonts in (("location", setting, LOCATION), ("caption", caption, CAPTION)):
+        if not T.clean(text):
+            continue
+        tw, th = text_room(kind, inner.width, max(inner.height * shares[kind], 0))
+        th = max(th, fonts[-1] * T.LINE_HEIGHT)  # at least one line, if the panel has it
+        block = T.fit(text, max(tw, 0), max(th, 0), fonts, bold=kind == "location")
+        _report(
+            block,
+            fonts,
+            f"{where}: the {'setting' if kind == 'location' else kind}",
+            text,
+            findings,
+        )
+        if not block.lines:
+            continue
+        w, h = outer_size(kind, block)
+        boxes.append(Balloon(kind, block, Rect(inner.x, y, min(w, inner.width), h)))
+        y += h + 4
+    return boxes
+
+
+def _balloons(
+    script: PanelScript,
+    placements: Sequence[Placement],
+    inner: Rect,
+    top: float,
+    where: str,
+    findings: list[str],
+) -> list[Balloon]:
+    lines = [Line(d.style, d.text, d.speaker, f"{d.speaker}'s line") for d in script.dialogue]
+    lines = [line for line in lines if T.clean(line.text)]
+    if not lines:
+        return []
+    by_id = {p.character_id: p for p in placements}
+    xs = [
+        by_id[line.speaker].x if line.speaker in by_id else inner.x + inner.width / 2
+        for line in lines
+    ]
+    heads_top = min(
+        (by_id[line.speaker].head_top for line in lines if line.speaker in by_id),
+        default=inner.bottom,
+    )
+    bottom = inner.bottom - 16  # leave room for the last tail
+    preferred = Rect(inner.x, top, inner.width, max(min(heads_top - 14, bottom) - top, 0))
+    full = Rect(inner.x, top, inner.width, max(bottom - top, 0))
+    placed = layout_balloons(lines, preferred, full, xs)
+    out = []
+    for line, b in zip(lines, placed, strict=True):
+        _report(b.block, LETTERING, f"{where}: {line.label}", line.text, findings)
+        if not b.block.lines:
+            continue
+        p = by_id.get(line.speaker or "")
+        tip = _tail_tip(b.body, p.head, inner) if p else _off_panel_tip(b.body, inner)
+        out.append(Balloon(b.kind, b.block, b.outer, tip))
+    return out
+
+
+def _report(
+    block: T.Block, fonts: Sequence[float], what: str, text: str, findings: list[str]
+) -> None:
+    shown = T.clean(text)
+    if not block.lines:
+        findings.append(f"{what} was left out: no room for it in the panel: {shown[:60]!r}")
+    elif block.truncated:
+        kept = sum(len(line) for line in block.lines)
+        findings.append(
+            f"{what} was cut to fit (about {kept} of {len(shown)} characters "
+            f"shown, at size {block.size:g}): {shown[:60]!r}"
+        )
+    elif block.size < fonts[0] - SHRINK_NOTED:
+        findings.append(f"{what} was shrunk to size {block.size:g} (of {fonts[0]:g}) to fit")
