@@ -60,6 +60,13 @@ class FigureStyle:
     beard: bool = False
     long_coat: bool = False
 
+    @property
+    def crown(self) -> float:
+        """How far hair or a hat rises above the head, in figure units."""
+        if self.hat:
+            return 20.0
+        return {"bun": 18.0, "spiky": 14.0, "curly": 6.0, "bald": 0.0}.get(self.hair_style, 5.0)
+
     @classmethod
     def from_sheet(cls, sheet: CharacterSheet, extra: str = "") -> FigureStyle:
         words = " ".join([sheet.appearance, sheet.silhouette, sheet.costume, extra]).lower()

@@ -10,6 +10,7 @@ finding for the review step.
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -144,13 +145,19 @@ def _truncated(lines: Sequence[Line], zone: Rect, xs: Sequence[float]) -> list[B
 
 
 def layout_balloons(
-    lines: Sequence[Line], preferred: Rect, full: Rect, xs: Sequence[float]
+    lines: Sequence[Line],
+    preferred: Rect,
+    full: Rect,
+    xs: Sequence[float],
+    floors: Sequence[float] | None = None,
 ) -> list[Balloon]:
     """Place ``lines`` (reading order) in the preferred zone if they fit at a comfortable
     size (at most ``SHRINK_NOTED`` below the largest), else anywhere in the full zone at
-    any size, else truncated in the full zone."""
+    any size, else truncated in the full zone. ``floors``: how low each balloon may then
+    move towards its speaker (its lowest bottom)."""
     if not lines:
         return []
+    floors = floors if floors is not None else [preferred.bottom] * len(lines)
     flat = full.width > 1.3 * full.height
     in_order = list(xs) == sorted(xs)
     row_first = flat and in_order and len(lines) > 1
@@ -171,28 +178,44 @@ def layout_balloons(
             for arrange, width in arrangements:
                 placed = _try(lines, zone, xs, size, arrange, width)
                 if placed is not None:
-                    return _lowered(placed, zone) if zone is preferred else placed
+                    return _lowered(placed, floors) if zone is preferred else placed
     return _truncated(lines, full, xs)
 
 
-def _lowered(balloons: list[Balloon], zone: Rect) -> list[Balloon]:
-    """Balloons moved half-way down the room they leave above the heads (keeping room for
-    tails), so that tails stay short in tall panels."""
-    spare = zone.bottom - max(b.outer.bottom for b in balloons) - TAIL_ROOM
-    if spare <= 0:
-        return balloons
-    dy = spare / 2
-    return [
-        Balloon(b.kind, b.block, Rect(b.outer.x, b.outer.y + dy, b.outer.width, b.outer.height))
-        for b in balloons
-    ]
+def _near(a: Rect, b: Rect) -> bool:
+    """True if ``a`` overlaps ``b`` or comes closer than the gap between balloons."""
+    return a.overlaps(Rect(b.x - GAP / 2, b.y - GAP / 2, b.width + GAP, b.height + GAP))
 
 
-def _tail_tip(body: Rect, head: tuple[float, float, float], inner: Rect) -> tuple[float, float]:
+def _lowered(balloons: list[Balloon], floors: Sequence[float]) -> list[Balloon]:
+    """Each balloon moved half-way down towards its speaker (its bottom no lower than its
+    ``floor``), so tails stay short in tall panels; later balloons first, none above the
+    one before it in reading order, none onto another."""
+    out = list(balloons)
+    below = math.inf  # the top of the next balloon in reading order
+    for i in range(len(out) - 1, -1, -1):
+        b = out[i]
+        goal = min(floors[i] - b.outer.height, below)
+        y = b.outer.y + max(goal - b.outer.y, 0) / 2
+        while y > b.outer.y:
+            moved = Rect(b.outer.x, y, b.outer.width, b.outer.height)
+            if not any(_near(moved, o.outer) for j, o in enumerate(out) if j != i):
+                out[i] = Balloon(b.kind, b.block, moved)
+                break
+            y = max(y - 4, b.outer.y)
+        below = out[i].outer.y
+    return out
+
+
+def _tail_tip(
+    body: Rect, head: tuple[float, float, float], crown: float, inner: Rect
+) -> tuple[float, float]:
+    """Where a tail towards a head ends: short of the head (``crown``: its top, hat
+    included), no longer than a share of the panel."""
     hx, hy, hr = head
-    longest = min(90.0, max(36.0, 0.2 * inner.height))
-    if body.bottom < hy - hr - 16:  # above the head: point down at it, stopping short
-        target_y = hy - hr - 10
+    longest = min(120.0, max(36.0, 0.25 * inner.height))
+    if body.bottom < crown - 16:  # above the head: point down at it, stopping short
+        target_y = crown - 8
         bx = min(max(hx, body.x), body.right)
         t = min(1.0, longest / max(target_y - body.bottom, 1e-6))
         tip = (bx + (hx - bx) * t, body.bottom + (target_y - body.bottom) * t)
@@ -242,7 +265,8 @@ def draw_panel(
     draw_backdrop(art, r, setting, script.shot)
     cast = [(cid, styles.get(cid, UNKNOWN)) for cid in cast_order(script)]
     speakers_missing = [d.speaker for d in script.dialogue if d.speaker not in script.characters]
-    placements = stage(r, script.shot, cast)
+    lettering = bool(script.dialogue or T.clean(script.caption) or first_in_scene)
+    placements = stage(r, script.shot, cast, lettering=lettering)
     draw_cast(art, placements, script.mood)
     el(
         g,
@@ -328,14 +352,20 @@ def _balloons(
     bottom = inner.bottom - 16  # leave room for the last tail
     preferred = Rect(inner.x, top, inner.width, max(min(heads_top - 14, bottom) - top, 0))
     full = Rect(inner.x, top, inner.width, max(bottom - top, 0))
-    placed = layout_balloons(lines, preferred, full, xs)
+    floors = [
+        min(by_id[line.speaker].head_top - TAIL_ROOM, preferred.bottom)
+        if line.speaker in by_id
+        else preferred.y
+        for line in lines
+    ]
+    placed = layout_balloons(lines, preferred, full, xs, floors)
     out = []
     for line, b in zip(lines, placed, strict=True):
         _report(b.block, LETTERING, f"{where}: {line.label}", line.text, findings)
         if not b.block.lines:
             continue
         p = by_id.get(line.speaker or "")
-        tip = _tail_tip(b.body, p.head, inner) if p else _off_panel_tip(b.body, inner)
+        tip = _tail_tip(b.body, p.head, p.head_top, inner) if p else _off_panel_tip(b.body, inner)
         out.append(Balloon(b.kind, b.block, b.outer, tip))
     return out
 

@@ -141,15 +141,21 @@ class Placement:
 
     @property
     def head_top(self) -> float:
+        """The top of the head with what sits on it (hat, bun, spikes)."""
         _, hy, hr = self.head
-        return hy - hr
+        return hy - hr - self.style.crown * self.scale * self.style.height
 
 
-def stage(rect: Rect, shot: Shot, cast: Sequence[tuple[str, FigureStyle]]) -> list[Placement]:
-    """Places for ``cast`` in ``rect`` (the panel's drawing area), left to right."""
+def stage(
+    rect: Rect, shot: Shot, cast: Sequence[tuple[str, FigureStyle]], *, lettering: bool = True
+) -> list[Placement]:
+    """Places for ``cast`` in ``rect`` (the panel's drawing area), left to right;
+    ``lettering``: the panel has balloons or captions, so figures leave the top free."""
     if not cast:
         return []
     visible, share = _SHOT_FRAME[shot]
+    if not lettering and shot != "wide":  # no balloons to make room for: come closer
+        share = 0.85
     column = rect.width / len(cast)
     scale = min(share * rect.height / visible, 0.92 * column / _FIGURE_WIDTH)
     placements = []
@@ -158,8 +164,8 @@ def stage(rect: Rect, shot: Shot, cast: Sequence[tuple[str, FigureStyle]]) -> li
         s = scale * style.height
         if shot == "wide":
             top = rect.bottom - _GROUND * rect.height - HEIGHT * s
-        else:
-            top = rect.bottom - visible * s
+        else:  # a figure narrowed by its column shows more of itself, head at the same height
+            top = rect.bottom - min(share * rect.height * style.height, HEIGHT * s)
         centre = rect.x + rect.width / 2
         facing = (
             0.0 if len(cast) == 1 else (0.8 if x < centre - 1 else -0.8 if x > centre + 1 else 0.0)
