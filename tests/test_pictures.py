@@ -422,7 +422,9 @@ def test_rendering_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     a = render_episode(script, pages, make_sheets(), bible, tmp_path / "a", series_title="S")
     b = render_episode(script, pages, make_sheets(), bible, tmp_path / "b", series_title="S")
     for x, y in zip(
-        [a.title_svg, *a.pages_svg, a.pdf], [b.title_svg, *b.pages_svg, b.pdf], strict=True
+        [a.title_svg, *a.pages_svg, a.title_png, *a.pages_png, a.pdf],
+        [b.title_svg, *b.pages_svg, b.title_png, *b.pages_png, b.pdf],
+        strict=True,
     ):
         assert x.read_bytes() == y.read_bytes(), x.name
     again = render_episode(script, pages, make_sheets(), bible, tmp_path / "a", series_title="S")
@@ -651,3 +653,19 @@ def test_character_sheet_with_long_and_hostile_text(tmp_path: Path) -> None:
     for t in root.iter(f"{NS}text"):
         box = line_box(t)
         assert box.x >= 0 and box.right <= width, t.text
+
+
+def test_pages_hold_with_the_estimated_widths(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the font file (a machine without fonts-dejavu-core) the generous estimate
+    lays the text out, and everything still fits."""
+    T.advance.cache_clear()
+    monkeypatch.setattr(T, "_font", lambda bold: None)
+    try:
+        script = _long_script(8, seed=99)
+        pages = layout(script, seed=99)
+        styles = figure_styles(make_sheets(), make_bible())
+        for page in pages:
+            root, _ = page_svg(page, scene_index(script), styles, running_title="R", findings=[])
+            check_page(parse(to_bytes(root)), page)
+    finally:
+        T.advance.cache_clear()
