@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from cli_helpers import atelier, write_config
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_full_lifecycle_through_the_cli(tmp_path: Path) -> None:
@@ -129,14 +132,29 @@ def test_unreachable_rpc_node_is_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.err
 
 
-def test_demo_runs_the_governed_loop(tmp_path: Path) -> None:
+def test_demo_runs_the_governed_loop_on_the_embedded_model(tmp_path: Path) -> None:
+    """README command 1, on the real bundled model (~2 min): goal, run, audit with a prompt
+    rewrite, vote, resume, episode 2 on the new prompt."""
     config = write_config(tmp_path)
+    shutil.copytree(REPO / "prompts", tmp_path / "prompts")
     result = atelier(config, "demo", "--workspace", str(tmp_path / "demo"))
     assert result.code == 0, result.err
     assert "goal 1 is active on-chain" in result.out
-    listed = atelier(config, "--workspace", str(tmp_path / "demo"), "proposals", "list",
-                     "--json")
-    assert [p["state"] for p in json.loads(listed.out)] == ["Executed"]
+    assert "the run pauses at audit 1" in result.out
+    assert "demo finished" in result.out
+    assert (tmp_path / "prompts").joinpath("scriptwriter.prompty").read_text() == (
+        REPO / "prompts" / "scriptwriter.prompty").read_text()  # the demo drafts on a copy
+    demo = ("--workspace", str(tmp_path / "demo"))
+    listed = atelier(config, *demo, "proposals", "list", "--json")
+    assert [p["state"] for p in json.loads(listed.out)][:2] == ["Executed", "Executed"]
+    status = json.loads(atelier(config, *demo, "run", "status", "1", "--json").out)
+    assert status["status"] == "done"
+    first, second = (e["prompt_hashes"]["scriptwriter"] for e in status["episodes"])
+    assert first != second
+    assert status["audits"][0]["proposed_prompts"] == {"scriptwriter": second}
+    pdfs = json.loads(atelier(config, *demo, "assets", "list", "--kind", "episode_pdf",
+                              "--json").out)
+    assert len(pdfs) == 2
 
 
 def test_init_after_chain_status_uses_the_fresh_folder(tmp_path: Path) -> None:

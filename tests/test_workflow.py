@@ -216,3 +216,18 @@ def test_audit_report_numbers_come_from_the_call_log(paused: tuple[Path, str, st
     assert "```diff" in audit.report_markdown and "temperature: 0.6" in audit.report_markdown
     data = json.loads(json.dumps(audit.proposed_prompts))
     assert list(data) == ["scriptwriter"]
+
+
+def test_a_run_pauses_and_resumes_with_postgres_store_and_checkpointer(
+        tmp_path: Path, postgres_server: object) -> None:
+    url = postgres_server.create_database("workflow")  # type: ignore[attr-defined]
+    config = governed_studio(tmp_path, episodes=2, audit_every=1,
+                             extra_config=f'\n[storage]\nurl = "{url}"\n')
+    assert runner_at(config).start().status == "paused"
+    assert not (tmp_path / ".atelier" / "checkpoints.sqlite3").exists()
+    assert not (tmp_path / ".atelier" / "studio.sqlite3").exists()
+    pass_proposal(config, 2)
+    assert runner_at(config).resume(1).status == "done"
+    store = runner_at(config).store
+    assert store.url.startswith("postgresql")
+    assert [e.status for e in store.episodes(1)] == ["done", "done"]

@@ -222,8 +222,9 @@ def audit_checkpoint(state: RunState, runtime: Runtime[RunContext]) -> dict[str,
     latest = store.latest_audit(run.id, index)
     audit = open_audit(studio, store, run, state, index, latest.revision if latest else 1)
     final = state["episode"] > state["episodes"]
-    emit("audit", index=index, proposal=audit.proposal_number, final=final,
-         prompts=audit.proposed_prompts)
+    if latest is None or latest.proposal_id is None:  # not when resuming after the vote
+        emit("audit", index=index, proposal=audit.proposal_number, final=final,
+             prompts=audit.proposed_prompts)
     if final:  # nothing left to resume into: the report still goes to the members
         return {"audits": index}
     store.update_run(run.id, status="paused",

@@ -64,10 +64,16 @@ def demo(
     ] = None,
 ) -> None:
     """Run the studio's governed loop end to end on the embedded chain, offline."""
+    from atelier.agents.models.local import TINY_MODEL_NOTICE
+
     base = studio_of(ctx).config if _has_config(ctx) else Config()
     root = (workspace or ctx.find_root().obj.workspace or Path(
         tempfile.mkdtemp(prefix="atelier-demo-"))).resolve()
     source_prompts = studio_of(ctx).prompts_dir if _has_config(ctx) else _shipped_prompts()
+    if not source_prompts.is_dir():
+        raise AtelierError(f"no prompt files at {source_prompts}",
+                           hint="set [prompts] dir in config.toml to the folder of *.prompty "
+                           "files, or run from the Atelier checkout")
     # The demo runs on the embedded chain with dev accounts, whatever config says, and on
     # its own copy of the prompt files (it drafts a rewrite; your prompts/ stay untouched).
     config = Config.model_validate({
@@ -85,6 +91,8 @@ def demo(
     console.print(f"  governor {dao_address}")
     goal_id = _approve_goal(studio)
     _draft_rewrite(studio)
+    if studio.config.models.provider == "local" and studio.config.models.local.gguf is None:
+        console.print(f"[dim]{escape(TINY_MODEL_NOTICE)}[/]", soft_wrap=True)
     outcome = _run(studio, lambda runner: runner.start(goal_id=goal_id))
     if outcome.audit is None or outcome.run.status != "paused":
         raise AtelierError(f"the run did not pause at its audit ({outcome.run.status}: "
@@ -132,7 +140,7 @@ def _found_dao(studio: Studio) -> str:
         deployment.save(studio.workspace.deployment_file)
     store_founding_prompts(studio, founding)
     for agent, prompt in founding.items():
-        console.print(f"  {agent}: {prompt.hash_hex}")
+        console.print(f"  {agent}: {prompt.hash_hex}", soft_wrap=True)
     return deployment.governor
 
 
@@ -147,7 +155,7 @@ def _approve_goal(studio: Studio) -> int:
     with studio.session() as dao:
         proposal = dao.propose_goal(dev_signer(proposer), spec)
         console.print(f"  proposal {proposal.number}, goal content hash "
-                      f"0x{spec.content_hash.hex()}")
+                      f"0x{spec.content_hash.hex()}", soft_wrap=True)
         _pass(dao, proposal, "a good first series")
         [goal] = [g for g in dao.goals() if g.content_hash == spec.content_hash]
     step(f"goal {goal.id} is active on-chain")
@@ -190,11 +198,8 @@ def _draft_rewrite(studio: Studio) -> None:
 
 
 def _run(studio: Studio, action: Callable[[Runner], RunOutcome]) -> RunOutcome:
-    from atelier.agents.models.local import TINY_MODEL_NOTICE
     from atelier.cli.runs import runner_for
 
-    if studio.config.models.provider == "local" and studio.config.models.local.gguf is None:
-        console.print(f"[dim]{escape(TINY_MODEL_NOTICE)}[/]", soft_wrap=True)
     with runner_for(studio, live=True) as runner:
         return action(runner)
 
@@ -223,7 +228,8 @@ def _summary(studio: Studio, run_id: int, seconds: float) -> None:
         console.print(f"  pages: {studio.workspace.assets_dir / pdf.path}")
     console.print(f"  workspace: {root}")
     console.print(f"  look around: atelier -w {root} run status {run_id} · "
-                  f"atelier -w {root} assets list · atelier -w {root} proposals list")
+                  f"atelier -w {root} assets list · atelier -w {root} proposals list",
+                  soft_wrap=True)
 
 
 def _has_config(ctx: typer.Context) -> bool:
