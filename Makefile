@@ -4,12 +4,22 @@
 
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: bootstrap setup npm demo test bench contracts
+.PHONY: bootstrap system setup npm demo test bench contracts
+
+# Pages are drawn with cairo (cairosvg) and lettered in DejaVu Sans: Debian packages,
+# installed only when missing (root, or sudo).
+SYSTEM_PACKAGES := libcairo2 fonts-dejavu-core
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
-setup: bootstrap
+system:
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; }
+
+setup: bootstrap system
 	$(UV) sync --frozen --quiet
 
 npm:

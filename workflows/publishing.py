@@ -59,11 +59,7 @@ def review(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
 
     script = script_of(state)
     findings = list(state.get("findings") or [])
-    sheets = state.get("sheets") or {}
-    for panel in script.panels:
-        for character in panel.characters:
-            if character not in sheets:
-                findings.append(f"panel {panel.number}: {character} has no character sheet")
+    for panel in script.panels:  # characters without a sheet: the renderer reports them
         if not panel.dialogue and not panel.caption and not panel.action.strip():
             findings.append(f"panel {panel.number}: nothing to show or read")
     plan = (state["layout"] or {}).get("plan", {}).get("panels", [])
