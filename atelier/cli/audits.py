@@ -25,12 +25,9 @@ def list_audits(
     as_json: JsonOption = False,
 ) -> None:
     """Audits of all runs (or one), oldest first."""
-    store = open_store(studio_of(ctx))
-    try:
+    with open_store(studio_of(ctx)) as store:
         run_id = store.run(run).id if run is not None else None
         audits = store.audits(run_id)
-    finally:
-        store.close()
     if as_json:
         emit_json([a.model_dump(mode="json", exclude={"report_markdown"}) for a in audits])
         return
@@ -54,11 +51,8 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """The full audit report, as members read it in the proposal."""
-    store = open_store(studio_of(ctx))
-    try:
+    with open_store(studio_of(ctx)) as store:
         found = store.audit(audit)
-    finally:
-        store.close()
     if as_json:
         emit_json(found.model_dump(mode="json"))
         return

@@ -207,13 +207,10 @@ def _run(studio: Studio, action: Callable[[Runner], RunOutcome]) -> RunOutcome:
 def _summary(studio: Studio, run_id: int, seconds: float) -> None:
     from atelier.cli.runs import open_store
 
-    store = open_store(studio)
-    try:
+    with open_store(studio) as store:
         episodes = store.episodes(run_id)
         audits = store.audits(run_id)
         pdfs = store.assets(run_id, kind="episode_pdf")
-    finally:
-        store.close()
     root = studio.workspace.root
     console.print()
     console.print(f"[green]✓[/] demo finished in {format_duration(int(seconds))}")

@@ -39,16 +39,12 @@ def runner_for(studio: Studio, *, live: bool) -> Iterator[Runner]:
     from atelier.cli.progress import RunProgress
     from atelier.workflows.runner import Runner
 
-    studio.workspace.require_initialised()
-    store = open_store(studio)
-    try:
+    with open_store(studio) as store:
         if not live:
             yield Runner(studio, store)
             return
         with RunProgress(console) as progress:
             yield Runner(studio, store, on_event=progress.on_event)
-    finally:
-        store.close()
 
 
 @run_app.command("start")
@@ -85,13 +81,10 @@ def status(ctx: typer.Context, run: Annotated[str | None, typer.Argument(
         help="Run number (default: the newest).")] = None, as_json: JsonOption = False) -> None:
     """One run: status, episodes with the prompt hashes they used, audits."""
     studio = studio_of(ctx)
-    store = open_store(studio)
-    try:
+    with open_store(studio) as store:
         chosen = store.run(run) if run is not None else _newest(store)
         episodes = store.episodes(chosen.id)
         audits = store.audits(chosen.id)
-    finally:
-        store.close()
     if as_json:
         emit_json({**run_json(chosen),
                    "episodes": [e.model_dump(mode="json") for e in episodes],
@@ -113,11 +106,8 @@ def status(ctx: typer.Context, run: Annotated[str | None, typer.Argument(
 @run_app.command("list")
 def list_runs(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """All runs, newest first."""
-    store = open_store(studio_of(ctx))
-    try:
+    with open_store(studio_of(ctx)) as store:
         runs = store.runs()
-    finally:
-        store.close()
     if as_json:
         emit_json([run_json(r) for r in runs])
         return
