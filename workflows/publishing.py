@@ -2,7 +2,9 @@
 
 ``publish`` is the one place that records assets: every file the episode's nodes listed
 gets its sha256 and full provenance (agent, prompt hash, model, parameters, seed, goal,
-proposals) in the store, keyed by path, so publishing twice records each file once.
+proposals) in the store, keyed by path, so publishing twice records each file once. Then
+it writes the episode reader (``atelier.reader``: an HTML page per finished episode and the
+run's index, under ``run-N/``) from those rows and records its pages as assets too.
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ def review(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
 
 
 def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    from atelier.store.models import Asset
+    from atelier.reader import publish_reader
+    from atelier.store.models import Asset, Episode
 
     store = runtime.context.get_store()
     assets_dir = runtime.context.get_studio().workspace.assets_dir
@@ -91,6 +94,14 @@ def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         ))
     script = script_of(state)
     findings = list(state.get("findings") or [])
+    # The reader shows the rows just recorded (hashes, provenance) and records its own pages
+    # as assets in turn; every finished episode's page and the run's index are rewritten,
+    # so statuses and links stay current. It runs before the episode is marked done, so a
+    # crash after this point leaves every file recorded and a rerun adds nothing.
+    published = Episode(run_id=run_id, number=number, title=script.title,
+                        summary=script.summary, status="done",
+                        prompt_hashes=dict(state.get("prompts") or {}), findings=findings)
+    publish_reader(store, assets_dir, run_id, goal=state.get("goal"), publishing=published)
     store.finish_episode(run_id, number, title=script.title, summary=script.summary,
                          findings=findings)
     store.update_run(run_id, episodes_done=number)

@@ -1,7 +1,9 @@
-"""`atelier assets list|show`: what runs made, with provenance."""
+"""`atelier assets list|show|export`: what runs made, with provenance, and a verified copy."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -82,3 +84,40 @@ def show(
             ("proposals", ", ".join(found.proposal_ids) or "-")]
     for key, value in rows:
         console.print(f"[bold]{key:>12}[/]  {value if key == 'intact' else escape(value)}")
+
+
+@assets_app.command("export")
+def export(
+    ctx: typer.Context,
+    run: Annotated[str, typer.Argument(help="Run number (as shown by `atelier run list`).")],
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to copy into "
+                                              "(new or empty).")],
+    force: Annotated[bool, typer.Option("--force", help="Copy into a folder that is not "
+                                        "empty (files of the same name are overwritten).")]
+    = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Copy a run's pages, PDFs, sheets, JSON and reader to DIR, each checked against the
+    sha256 the store recorded; open DIR/index.html in a browser."""
+    from atelier.reader.export import export_run
+
+    studio = studio_of(ctx)
+    with open_store(studio) as store:
+        done = export_run(store, studio.workspace.assets_dir, run, directory, force=force)
+    if as_json:
+        emit_json({"run": done.run_id, "directory": str(done.destination),
+                   "index": done.index.path if done.index else None,
+                   "files": [asdict(f) for f in done.files], "bytes": done.size})
+        return
+    table = Table("file", "kind", "size", "sha256")
+    for f in done.files:
+        table.add_row(escape(f.path), f.kind, f"{f.size:,}", f.sha256[:12] + "…")
+    console.print(table)
+    console.print(f"[green]✓[/] copied {len(done.files)} files ({done.size / 1024:,.0f} KB) "
+                  f"of run {done.run_id} to {escape(str(done.destination))}; every sha256 "
+                  "matches the store", soft_wrap=True)
+    if done.index is not None:
+        console.print(f"  open {escape(str(done.destination / done.index.path))}", soft_wrap=True)
+    else:
+        console.print("  [yellow]this run has no reader yet[/] (it is written when an episode "
+                      "is published)", soft_wrap=True)
