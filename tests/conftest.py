@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from postgres_helpers import PostgresServer, running_postgres
 
 from atelier.governance.chain.anvil import find_anvil, running_anvil
 from atelier.governance.chain.base import DevChain
 from atelier.governance.dao import StudioDAO
 
 from dao_helpers import deploy_test_dao
+from postgres_helpers import PostgresServer, running_postgres
 
 
 @pytest.fixture(params=["embedded", pytest.param("anvil", marks=pytest.mark.anvil)])

@@ -9,9 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
-import postgres_helpers
 import pytest
-from postgres_helpers import GUARDED_PASSWORD, GUARDED_USER, PostgresServer
 from sqlalchemy import create_engine, inspect
 
 from atelier.agents.calls import CallRecord
@@ -22,6 +20,9 @@ from atelier.store.errors import libpq_url, redact_url, sqlalchemy_url
 from atelier.store.migrations import MIGRATIONS
 from atelier.store.models import TABLES
 from atelier.workspace import Workspace
+
+import postgres_helpers
+from postgres_helpers import GUARDED_PASSWORD, GUARDED_USER, PostgresServer
 
 HASH = "0x" + "ab" * 32
 UINT256_MAX = str(2**256 - 1)
