@@ -15,9 +15,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import agents, gas
+from bench import agents, cold_start, gas, graph
 
-BENCHMARKS = {"gas": gas, "agents": agents}
+BENCHMARKS = {"gas": gas, "agents": agents, "cold": cold_start, "graph": graph}
 
 
 def main() -> None:
