@@ -81,7 +81,10 @@ h3 { font-size: 18px; margin: 0 0 6px; overflow-wrap: anywhere; }
   border: 1px solid var(--line); }
 .episode-card h3 { font-size: 22px; }
 .episode-card p { margin: 4px 0; overflow-wrap: anywhere; }
-@media (max-width: 560px) { .episode-card { grid-template-columns: 1fr; } }
+@media (max-width: 560px) {
+  .episode-card { grid-template-columns: 1fr; }
+  .episode-card img { max-width: 220px; }
+}
 details.script { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
   padding: 4px 18px; }
 details.script summary { cursor: pointer; font-weight: 600; padding: 10px 0; }
@@ -375,14 +378,14 @@ INDEX = """{% extends "base.html" %}
 <div class="episodes">
 {% for ep in run.episodes %}
   <a class="episode-card" href="{{ ep.path | href }}">
-    {% if ep.cover %}<img src="{{ ep.cover.path | href }}" alt="Title page of episode {{ ep.number }}" loading="lazy">{% else %}<span class="nosheet">no pages</span>{% endif %}
-    <span>
+    {% if ep.cover %}<img src="{{ ep.cover.path | href }}" alt="Title page of episode {{ ep.number }}" loading="lazy">{% else %}<div class="nosheet">no pages</div>{% endif %}
+    <div>
       <p class="kicker">Episode {{ ep.number }}</p>
       <h3 dir="auto">{{ ep.title }}</h3>
       <p dir="auto">{{ ep.summary }}</p>
       <p class="meta">{{ ep.pages | length | plural("page") }}
         · {{ ep.findings | length | plural("review finding") }}</p>
-    </span>
+    </div>
   </a>
 {% else %}
   <p class="meta">No episode is finished yet.</p>
