@@ -89,7 +89,8 @@ def show(
 @assets_app.command("export")
 def export(
     ctx: typer.Context,
-    run: Annotated[str, typer.Argument(help="Run number (as shown by `atelier run list`).")],
+    run: Annotated[str, typer.Argument(metavar="RUN",
+                                       help="Run number (as shown by `atelier run list`).")],
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to copy into "
                                               "(new or empty).")],
     force: Annotated[bool, typer.Option("--force", help="Copy into a folder that is not "
