@@ -256,9 +256,10 @@ def test_a_page_is_written_as_each_episode_is_published(tmp_path: Path) -> None:
         "run-1/episode-01/index.html", "run-1/index.html"]
     for html in reader_pages(assets):
         assert broken_links(html) == []
-    # the final audit is opened after the last publish: the index does not know it yet
+    # the final audit, opened after the last publish, refreshes the reader
     text = " ".join("".join(parse(assets / "run-1" / "index.html").text).split())
-    assert "Storm 1" in text and "No audit checkpoint yet." in text
+    assert "Storm 1" in text and "No audit checkpoint yet." not in text
+    assert "1 1 #2 open none" in text  # audit 1 after episode 1: proposal 2, open
 
 
 def test_links_are_relative_and_encoded() -> None:

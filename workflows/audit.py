@@ -223,6 +223,10 @@ def audit_checkpoint(state: RunState, runtime: Runtime[RunContext]) -> dict[str,
     audit = open_audit(studio, store, run, state, index, latest.revision if latest else 1)
     final = state["episode"] > state["episodes"]
     if latest is None or latest.proposal_id is None:  # not when resuming after the vote
+        from atelier.reader import publish_reader
+
+        # The reader lists the audits; show this one (and its proposal) right away.
+        publish_reader(store, studio.workspace.assets_dir, run.id, goal=state.get("goal"))
         emit("audit", index=index, proposal=audit.proposal_number, final=final,
              prompts=audit.proposed_prompts)
     if final:  # nothing left to resume into: the report still goes to the members

@@ -211,6 +211,7 @@ def _summary(studio: Studio, run_id: int, seconds: float) -> None:
         episodes = store.episodes(run_id)
         audits = store.audits(run_id)
         pdfs = store.assets(run_id, kind="episode_pdf")
+        readers = store.assets(run_id, kind="reader_index")
     root = studio.workspace.root
     console.print()
     console.print(f"[green]✓[/] demo finished in {format_duration(int(seconds))}")
@@ -223,6 +224,9 @@ def _summary(studio: Studio, run_id: int, seconds: float) -> None:
                       f"({audit.status}), rewrites: {', '.join(audit.proposed_prompts) or '-'}")
     for pdf in pdfs:
         console.print(f"  pages: {studio.workspace.assets_dir / pdf.path}")
+    for reader in readers:
+        console.print(f"  [bold]read it:[/] {studio.workspace.assets_dir / reader.path}",
+                      soft_wrap=True)
     console.print(f"  workspace: {root}")
     console.print(f"  look around: atelier -w {root} run status {run_id} · "
                   f"atelier -w {root} assets list · atelier -w {root} proposals list",
