@@ -231,3 +231,11 @@ def test_a_run_pauses_and_resumes_with_postgres_store_and_checkpointer(
     store = runner_at(config).store
     assert store.url.startswith("postgresql")
     assert [e.status for e in store.episodes(1)] == ["done", "done"]
+
+
+def test_a_run_with_concurrency_one_designs_sheets_one_at_a_time(tmp_path: Path) -> None:
+    # LangGraph's stream takes a thread of the node pool: concurrency 1 once hung here.
+    config = governed_studio(tmp_path, episodes=1, audit_every=1,
+                             extra_config="\n[workflow]\nmax_concurrency = 1\n")
+    assert runner_at(config).start().status == "done"
+    assert len(runner_at(config).store.assets(1, kind="sheet")) == 2

@@ -44,6 +44,7 @@ class RunContext:
     store: Store | None = None
     agents: AgentFactory | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _prompts: dict[str, PromptFile] = field(default_factory=dict, repr=False, compare=False)
 
     def get_studio(self) -> Studio:
         with self._lock:
@@ -65,10 +66,19 @@ class RunContext:
 
     def agent(self, agent: str, prompt_hash: str, log: CallLog) -> AgentContext:
         """The agent with the prompt version governance approved (by content hash)."""
+        factory = self.agents or self._configured_agent
+        return factory(agent, self._prompt(agent, prompt_hash), log)
+
+    def _prompt(self, agent: str, prompt_hash: str) -> PromptFile:
+        """The prompt version by content hash; parsed once per process (versions never
+        change: a new text is a new hash)."""
         from atelier.agents.prompt_store import PromptStore
 
-        studio = self.get_studio()
-        store = PromptStore(studio.workspace.prompt_store_dir)
+        with self._lock:
+            cached = self._prompts.get(prompt_hash)
+        if cached is not None:
+            return cached
+        store = PromptStore(self.get_studio().workspace.prompt_store_dir)
         digest = bytes.fromhex(prompt_hash.removeprefix("0x"))
         if not store.has(digest):
             raise WorkflowError(
@@ -77,8 +87,9 @@ class RunContext:
                 "proposals; otherwise put the approved file in prompts/ and run it again",
             )
         prompt = store.get(digest)
-        factory = self.agents or self._configured_agent
-        return factory(agent, prompt, log)
+        with self._lock:
+            self._prompts[prompt_hash] = prompt
+        return prompt
 
     def _configured_agent(self, agent: str, prompt: PromptFile, log: CallLog) -> AgentContext:
         from atelier.agent_runtime import agent_context

@@ -135,8 +135,10 @@ class Runner:
 
     def _config(self, run: Run) -> dict[str, Any]:
         # Each episode takes ~8 graph steps; leave room for audits and retries.
+        # LangGraph 1.2 runs nodes in a pool of max_concurrency threads, and streaming takes
+        # one of them: without the extra thread, max_concurrency = 1 would hang.
         return {"configurable": {"thread_id": run.thread_id},
-                "max_concurrency": self.studio.config.workflow.max_concurrency,
+                "max_concurrency": self.studio.config.workflow.max_concurrency + 1,
                 "recursion_limit": 20 * run.episodes_planned + 50}
 
     def _context(self) -> RunContext:
@@ -215,8 +217,3 @@ class Runner:
         self.store.update_run(run.id, status="paused", message=message)
         raise RunPaused(message, hint=hint)
 
-
-def _config(run: Run) -> dict[str, Any]:
-    # Each episode takes ~8 graph steps; leave room for audits and retries.
-    return {"configurable": {"thread_id": run.thread_id},
-            "recursion_limit": 20 * run.episodes_planned + 50}

@@ -20,16 +20,14 @@ from rich.markup import escape
 
 from atelier.cli.context import studio_of
 from atelier.cli.output import console
-from atelier.config import Config
 from atelier.durations import format_duration
 from atelier.errors import AtelierError
-from atelier.studio import Studio
-from atelier.workspace import Workspace
 
 if TYPE_CHECKING:
     from atelier.governance.chain.base import DevChain
     from atelier.governance.dao import StudioDAO
     from atelier.governance.proposals import Proposal
+    from atelier.studio import Studio
     from atelier.workflows.runner import Runner, RunOutcome
 
 DEMO_GOAL = {
@@ -65,6 +63,9 @@ def demo(
 ) -> None:
     """Run the studio's governed loop end to end on the embedded chain, offline."""
     from atelier.agents.models.local import TINY_MODEL_NOTICE
+    from atelier.config import Config
+    from atelier.studio import Studio
+    from atelier.workspace import Workspace
 
     base = studio_of(ctx).config if _has_config(ctx) else Config()
     root = (workspace or ctx.find_root().obj.workspace or Path(
