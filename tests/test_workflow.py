@@ -239,3 +239,20 @@ def test_a_run_with_concurrency_one_designs_sheets_one_at_a_time(tmp_path: Path)
                              extra_config="\n[workflow]\nmax_concurrency = 1\n")
     assert runner_at(config).start().status == "done"
     assert len(runner_at(config).store.assets(1, kind="sheet")) == 2
+
+
+def test_a_missing_approved_prompt_version_stops_the_run_with_a_clear_error(
+        tmp_path: Path) -> None:
+    from atelier.agents.prompt_store import PromptStore
+    from atelier.workflows.context import WorkflowError
+
+    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    approved = load_prompt(config.parent / "prompts" / "designer.prompty").content_hash
+    store = PromptStore(studio_at(config).workspace.prompt_store_dir)
+    store.object_path(approved).unlink()  # founding prompts travel in no proposal
+    runner = runner_at(config)
+    with pytest.raises(WorkflowError) as raised:
+        runner.start()
+    assert "approved prompt text of designer is not in this workspace" in raised.value.message
+    assert runner.store.run(1).status == "failed"
+    assert runner.store.calls(1) == []  # nothing ran on a guess
