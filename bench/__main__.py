@@ -15,9 +15,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import agents, cold_start, gas, graph
+from bench import agents, cold_start, gas, graph, render
 
-BENCHMARKS = {"gas": gas, "agents": agents, "cold": cold_start, "graph": graph}
+BENCHMARKS = {"gas": gas, "agents": agents, "cold": cold_start, "graph": graph,
+              "render": render}
 
 
 def main() -> None:
