@@ -8,6 +8,7 @@ built on first use from ``config_path`` / ``workspace`` and kept for the process
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -43,6 +44,8 @@ class RunContext:
     studio: Studio | None = None
     store: Store | None = None
     agents: AgentFactory | None = None
+    #: Called with each progress event (``emit``), from the node's thread.
+    progress: Callable[[dict[str, Any]], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _prompts: dict[str, PromptFile] = field(default_factory=dict, repr=False, compare=False)
 
@@ -101,8 +104,13 @@ class RunContext:
 
 
 def emit(event: str, **fields: Any) -> None:
-    """A progress event on LangGraph's "custom" stream (the CLI shows them live; LangGraph's
-    server streams them to its clients)."""
+    """A progress event: to the run context's ``progress`` callback (the CLI shows them live)
+    and on LangGraph's "custom" stream (LangGraph's server streams them to its clients)."""
     from langgraph.config import get_stream_writer
+    from langgraph.runtime import get_runtime
 
-    get_stream_writer()({"event": event, **fields})
+    payload = {"event": event, **fields}
+    get_stream_writer()(payload)
+    context = get_runtime().context
+    if isinstance(context, RunContext) and context.progress is not None:
+        context.progress(payload)

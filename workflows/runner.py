@@ -135,26 +135,23 @@ class Runner:
 
     def _config(self, run: Run) -> dict[str, Any]:
         # Each episode takes ~8 graph steps; leave room for audits and retries.
-        # LangGraph 1.2 runs nodes in a pool of max_concurrency threads, and streaming takes
-        # one of them: without the extra thread, max_concurrency = 1 would hang.
         return {"configurable": {"thread_id": run.thread_id},
-                "max_concurrency": self.studio.config.workflow.max_concurrency + 1,
+                "max_concurrency": self.studio.config.workflow.max_concurrency,
                 "recursion_limit": 20 * run.episodes_planned + 50}
 
     def _context(self) -> RunContext:
         return RunContext(config_path=str(self.studio.config_path),
                           workspace=str(self.studio.workspace.root), studio=self.studio,
-                          store=self.store, agents=self.agents)
+                          store=self.store, agents=self.agents, progress=self.on_event)
 
     def _drive(self, run: Run, graph_input: Any) -> RunOutcome:
         config = self._config(run)
         self.store.update_run(run.id, status="running", message="")
         try:
             with self._graph() as graph:
-                for event in graph.stream(graph_input, config, context=self._context(),
-                                          stream_mode="custom", durability="sync"):
-                    if self.on_event is not None:
-                        self.on_event(event)
+                # invoke, not stream: LangGraph 1.2's stream consumer takes a thread of the
+                # node pool (max_concurrency = 1 hung); events come through RunContext.progress.
+                graph.invoke(graph_input, config, context=self._context(), durability="sync")
                 snapshot = graph.get_state(config)
         except AtelierError as exc:
             self.store.update_run(run.id, status="failed", message=exc.message)
