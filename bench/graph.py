@@ -3,7 +3,7 @@ character sheets fan out.
 
 - overhead (target ≤ 1.5): the same episode loop (4 episodes, one audit, after the last, so
   nothing pauses) with a zero-latency scripted model, through our ``Runner`` (SQLite
-  checkpointer with ``durability="sync"``, the "custom" progress stream, the run's row, the
+  checkpointer with ``durability="sync"``, the "custom" progress events, the run's row, the
   chain read for the goal) and through a bare LangGraph ``StateGraph`` with the same nine
   nodes, edges and routers running **the same node functions** (``atelier.workflows.*``)
   with the same studio, store and scripted agents in a ``RunContext``, compiled without a
@@ -14,17 +14,16 @@ character sheets fan out.
   cancels the load a shared machine puts on both); the ratio of the medians and of the
   fastest runs are beside it. Breakdown: ours with LangGraph's in-memory checkpointer, and
   one timed run of each (node spans from LangChain callbacks) split into outside the graph,
-  in the nodes and between nodes (scheduling, checkpoints, stream).
+  in the nodes and between nodes (scheduling, checkpoints, events).
 - studio work on top of the agent calls (not the overhead target): ours / a bare graph of
   the same shape whose nodes only call the agent functions (no chain, files, pages, store,
   audit), with the time per node of all three: where the time goes.
 - fan-out (target ≤ 1.15): one episode whose four characters are all new, with a simulated
   50 ms model; run wall time / the run's critical path measured from its node spans
   (sequential nodes add, the design step counts its longest branch), fan-out on
-  (``[workflow] max_concurrency = 4``) and off (1, or the lowest setting the Runner can
-  run: see ``runner_pool``); the design step's wall time on and off (the fan-out gain) and
-  per model call, and the most nodes that ran at once (fan-out off means 1). The bare
-  graph (same nodes; and agents only) beside it is the floor.
+  (``[workflow] max_concurrency = 4``) and off (1); the design step's wall time on and
+  off (the fan-out gain) and per model call, and the most nodes that ran at once (fan-out
+  off means 1). The bare graph (same nodes; and agents only) beside it is the floor.
 
 Pages are rendered for real when ``atelier.pictures`` has its renderer, else a stub node
 stands in (the JSON says which). Everything runs offline on the embedded chain in a
@@ -637,31 +636,13 @@ def _breakdown(total: float, nodes: dict[str, float], busy: float) -> dict[str, 
     return out
 
 
-def runner_pool(studio: Studio, store: Store) -> int:
-    """The ``max_concurrency`` the Runner hands LangGraph at this studio's setting.
-
-    LangGraph (1.2) runs a sync graph's tasks in a thread pool of that many threads, and
-    when it streams "custom" events (as the Runner does) a waiter for the stream takes one
-    of them: with a pool of one no node ever runs. The Runner adds a thread for it (or, in
-    versions before that fix, does not, and a setting of 1 hangs: see ``settings_that_hang``).
-    """
-    from types import SimpleNamespace
-
-    config = Runner(studio, store)._config(
-        SimpleNamespace(thread_id="probe", episodes_planned=1))  # type: ignore[arg-type]
-    return int(config["max_concurrency"])
-
-
 def fanout(studio: Studio, store: Store, *, characters: int, latency_s: float, repeats: int,
            concurrency: int, audit_every: int, render_node: NodeFunction) -> dict[str, Any]:
     agents = scripted_agents(latency_s, answer=cast_answer(characters))
     prompts = founding_prompts()
-    pools = {setting: runner_pool(with_concurrency(studio, setting), store)
-             for setting in range(1, concurrency + 1)}
-    hangs = [setting for setting, pool in pools.items() if pool < 2]
-    off = min(setting for setting, pool in pools.items() if pool >= 2)
-    # Ours on and off; the bare graph with our nodes on and off (no stream, no waiter); the
-    # agents-only graph on (the model calls alone: LangGraph's floor).
+    off = 1
+    # Ours on and off; the bare graph with our nodes on and off; the agents-only graph on
+    # (the model calls alone: LangGraph's floor).
     modes = [("ours", concurrency), ("ours", off), ("bare", concurrency), ("bare", 1),
              ("agents_only", concurrency)]
     studios = {s: with_concurrency(studio, s) for graph, s in modes if graph == "ours"}
@@ -693,8 +674,7 @@ def fanout(studio: Studio, store: Store, *, characters: int, latency_s: float, r
         design_step = _median([t.design_step() for t in timers])
         rows.append({
             "graph": graph, "max_concurrency": setting,
-            "pool_threads": pools[setting] if graph == "ours" else setting,
-            "stream_waiter_in_pool": graph == "ours",
+            "pool_threads": setting,
             "characters_designed": len(designs), "model_calls": len(calls),
             "wall_s": wall,
             "graph_s": _median([t.totals()["graph"] for t in timers]),
@@ -718,7 +698,6 @@ def fanout(studio: Studio, store: Store, *, characters: int, latency_s: float, r
 
     return {"characters": characters, "latency_s": latency_s, "repeats": repeats,
             "max_concurrency": concurrency, "off_setting": off,
-            "runner_pool_by_setting": pools, "settings_that_hang": hangs,
             "design_gain": {"ours": gain("ours", off), "bare": gain("bare", 1)},
             "modes": rows}
 
@@ -756,7 +735,7 @@ def table(result: dict[str, Any]) -> list[list[str]]:
             [f"graph overhead: ours / bare LangGraph, same nodes and work ({o['episodes']} "
              f"episodes, 0 ms model, median of {o['repeats']} interleaved rounds' ratios)",
              f"{o['ratio']:.2f}", "≤ 1.5"],
-            ["  ours: Runner (SQLite checkpoints, durability sync, progress stream, run rows)",
+            ["  ours: Runner (SQLite checkpoints, durability sync, progress events, run rows)",
              f"{m['ours']:.3f} s", ""],
             ["  bare: StateGraph of our node functions, no checkpointer, invoke",
              f"{m['bare']:.3f} s", ""],
@@ -784,14 +763,12 @@ def table(result: dict[str, Any]) -> list[list[str]]:
                      f"{b['agents_only'][name]:.3f} s", ""])
     f = result["fanout"]
     for mode in f["modes"]:
-        waiter = ", 1 held by the stream waiter" if mode["stream_waiter_in_pool"] else ""
         on = mode["max_concurrency"] == f["max_concurrency"]
-        fan = "on" if on else "off" if mode["max_concurrency"] == 1 else (
-            "off (the lowest setting that runs)")
+        fan = "on" if on else "off"
         graph = {"ours": "ours", "bare": "bare (our nodes)",
                  "agents_only": "agents-only"}[mode["graph"]]
         label = (f"fan-out {fan}: {graph}, max_concurrency {mode['max_concurrency']} "
-                 f"({mode['pool_threads']} thread{'s' * (mode['pool_threads'] != 1)}{waiter}), "
+                 f"({mode['pool_threads']} thread{'s' * (mode['pool_threads'] != 1)}), "
                  f"{f['latency_s'] * 1000:.0f} ms model")
         target = "≤ 1.15" if on and mode["graph"] == "ours" else ""
         rows.append([f"{label}: run wall / measured critical path",
@@ -805,8 +782,5 @@ def table(result: dict[str, Any]) -> list[list[str]]:
                      f"{mode['design_step_per_call']:.2f}", ""])
     rows.append(["fan-out gain: design step off / on (ours, bare)",
                  f"{f['design_gain']['ours']:.2f}, {f['design_gain']['bare']:.2f}", ""])
-    if f["settings_that_hang"]:
-        rows.append(["ours: max_concurrency settings that hang (the waiter holds the pool)",
-                     ", ".join(map(str, f["settings_that_hang"])), "none"])
     rows.append(["pages", result["render"], ""])
     return rows
