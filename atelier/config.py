@@ -27,6 +27,7 @@ from atelier.agents import AGENTS
 from atelier.agents.models.settings import ModelSettings, Provider
 from atelier.durations import parse_duration
 from atelier.errors import ConfigError
+from atelier.pictures.settings import PicturesSettings
 
 DEFAULT_CONFIG_NAME = "config.toml"
 
@@ -140,6 +141,8 @@ class Config(_Section):
     models: ModelSettings = ModelSettings()
     storage: StorageConfig = StorageConfig()
     workflow: WorkflowConfig = WorkflowConfig()
+    #: Who paints the panels: the drawn staging (offline) or an OpenAI-compatible images API.
+    pictures: PicturesSettings = PicturesSettings()
     agents: dict[str, AgentSettings] = Field(default_factory=dict)
     #: Founding members and their initial reputation, granted when the DAO is deployed.
     members: dict[AccountName, Annotated[int, Field(gt=0)]] = Field(

@@ -33,15 +33,25 @@ def render(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     layout = state["layout"] or {}
     pages = [page_from_dict(page) for page in layout.get("pages", [])]
     out = episode_dir(runtime, state["run_id"], number)
+    # Panel art as [pictures] says. An images provider that fails on a panel does not stop
+    # the run: that panel is drawn instead and the review gets a finding. Its pictures are
+    # kept in the episode's folder, so a resumed run asks for none of them again.
     rendered = render_episode(script_of(state), pages, sheets, bible, out,
-                              series_title=bible.title)
+                              series_title=bible.title,
+                              art=runtime.context.get_studio().config.pictures)
     files: list[ProducedFile] = [
         produced_file(runtime, rendered.title_svg, "title_svg", number, "render"),
         produced_file(runtime, rendered.title_png, "title_png", number, "render"),
     ]
-    files += [produced_file(runtime, p, "page_svg", number, "render") for p in rendered.pages_svg]
-    files += [produced_file(runtime, p, "page_png", number, "render") for p in rendered.pages_png]
-    files.append(produced_file(runtime, rendered.pdf, "episode_pdf", number, "render"))
+    pages_made = [produced_file(runtime, p, "page_svg", number, "render")
+                  for p in rendered.pages_svg]
+    pages_made += [produced_file(runtime, p, "page_png", number, "render")
+                   for p in rendered.pages_png]
+    pages_made.append(produced_file(runtime, rendered.pdf, "episode_pdf", number, "render"))
+    if rendered.art_provider:  # who painted the panels: provenance of the pages
+        for entry in pages_made:
+            entry.update(provider=rendered.art_provider, model=rendered.art_model)
+    files += pages_made
     # A sheet image for each character designed in this episode.
     characters = {c.id: c for c in bible.characters}
     sheets_dir = run_dir(runtime, state["run_id"]) / "characters"

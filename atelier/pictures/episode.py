@@ -11,10 +11,16 @@ from atelier.agents.designer import CharacterSheet
 from atelier.agents.layout_solver import Page, PageSpec
 from atelier.agents.scriptwriter import EpisodeScript, SeriesBible
 from atelier.pictures import text as T
-from atelier.pictures.figures import FigureStyle
+from atelier.pictures.art import DRAWN, CharacterArt, ImageProvider, PanelArt
+from atelier.pictures.figures import UNKNOWN, FigureStyle
 from atelier.pictures.output import write_pdf, write_png
 from atelier.pictures.page import page_svg, scene_index, title_svg
+from atelier.pictures.settings import PicturesSettings
 from atelier.pictures.svg import to_bytes
+
+#: Where a raster provider's pictures are kept, in the episode's folder: rendering again
+#: asks for nothing twice.
+ART_CACHE = "art"
 
 
 @dataclass(frozen=True)
@@ -24,9 +30,12 @@ class RenderedEpisode:
     pdf: Path
     title_svg: Path
     title_png: Path
-    # text that had to be shrunk or cut, panels that could not be drawn as written: one
-    # sentence each, for the workflow's review step
+    # text that had to be shrunk, carried over or cut, panels that could not be drawn as
+    # written, art the image provider failed to give: one sentence each, for the review
     findings: list[str] = field(default_factory=list)
+    # who painted panel art, if not the drawn staging (provenance of the pages)
+    art_provider: str | None = None
+    art_model: str | None = None
 
 
 def figure_styles(
@@ -44,6 +53,33 @@ def figure_styles(
     return styles
 
 
+def cast_art(
+    sheets: Mapping[str, CharacterSheet], bible: SeriesBible, styles: Mapping[str, FigureStyle]
+) -> dict[str, CharacterArt]:
+    """Each character as panel art needs it: name, the sheet's and the bible's words, and
+    the figure style (palette)."""
+    out = {}
+    for c in bible.characters:
+        sheet = sheets.get(c.id)
+        words = [sheet.appearance, sheet.silhouette, sheet.costume] if sheet else []
+        description = "; ".join(w for w in (*words, c.look) if T.clean(w))
+        out[c.id] = CharacterArt(c.id, c.name, description, styles.get(c.id, UNKNOWN))
+    for cid, sheet in sheets.items():  # a sheet for someone the bible does not name
+        if cid not in out:
+            words = "; ".join(w for w in (sheet.appearance, sheet.silhouette, sheet.costume) if w)
+            out[cid] = CharacterArt(cid, sheet.name, words, styles.get(cid, UNKNOWN))
+    return out
+
+
+def image_provider(settings: PicturesSettings, cache_dir: Path) -> ImageProvider:
+    """The provider ``[pictures]`` names; raster pictures are kept in ``cache_dir``."""
+    if settings.provider == "openai":
+        from atelier.pictures.openai_images import OpenAIImageProvider
+
+        return OpenAIImageProvider(settings.openai, cache_dir)
+    return DRAWN
+
+
 def _write(path: Path, data: bytes) -> Path:
     # unchanged files are left alone, so a rerun touches nothing (and keeps mtimes)
     if not (path.is_file() and path.read_bytes() == data):
@@ -59,13 +95,21 @@ def render_episode(
     out_dir: Path,
     *,
     series_title: str,
+    art: ImageProvider | PicturesSettings | None = None,
 ) -> RenderedEpisode:
     """Write ``title.svg/.png``, ``page-01.svg/.png``, ... and ``episode.pdf`` (title page
-    first) to ``out_dir``. The same input gives byte-identical SVG."""
+    first) to ``out_dir``. The same input gives byte-identical SVG (with a raster provider:
+    once its pictures are in ``out_dir/art``). ``art``: who paints the panels, or the
+    ``[pictures]`` settings naming it; None = the drawn staging."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if isinstance(art, PicturesSettings):
+        art = image_provider(art, out_dir / ART_CACHE)
+    provider = art if art is not None else DRAWN
     findings: list[str] = []
     styles = figure_styles(sheets, bible, findings)
+    cast = cast_art(sheets, bible, styles)
+    used: list[PanelArt] = []
     panels = scene_index(script)
     on_pages = {p.panel_id for page in pages for p in page.panels}
     for number in panels:
@@ -83,7 +127,16 @@ def render_episode(
     svgs, svg_paths, png_paths = [title], [], []
     width = max(2, len(str(len(pages))))
     for page in pages:
-        root, _ = page_svg(page, panels, styles, running_title=running, findings=findings)
+        root, _ = page_svg(
+            page,
+            panels,
+            styles,
+            running_title=running,
+            findings=findings,
+            art=provider,
+            cast=cast,
+            used=used,
+        )
         data = to_bytes(root)
         stem = f"page-{page.number:0{width}d}"
         svg_paths.append(_write(out_dir / f"{stem}.svg", data))
@@ -95,4 +148,14 @@ def render_episode(
         title=f"{T.clean(series_title)}, episode {script.number}: {T.clean(script.title)}",
         labels=["title", *(str(p.number) for p in pages)],
     )
-    return RenderedEpisode(svg_paths, png_paths, pdf, title_path, title_png, findings)
+    painted = next((a for a in used if a.provider != DRAWN.name), None)
+    return RenderedEpisode(
+        svg_paths,
+        png_paths,
+        pdf,
+        title_path,
+        title_png,
+        findings,
+        art_provider=painted.provider if painted else None,
+        art_model=painted.model if painted else None,
+    )

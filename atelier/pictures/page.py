@@ -3,16 +3,34 @@ page (series title, episode number and title, summary, the cast)."""
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from atelier.agents.layout_solver import Page, PageSpec
+from atelier.agents.layout_solver import Page, PageSpec, PlacedPanel
 from atelier.agents.scriptwriter import EpisodeScript, PanelScript, SeriesBible
 from atelier.pictures import text as T
+from atelier.pictures.art import (
+    DRAWN,
+    CharacterArt,
+    ImageProvider,
+    PanelArt,
+    PanelArtRequest,
+    art_or_drawn,
+)
 from atelier.pictures.balloons import Balloon
 from atelier.pictures.figures import HEIGHT, UNKNOWN, FigureStyle, draw_figure
-from atelier.pictures.panel import draw_panel
+from atelier.pictures.panel import (
+    Line,
+    Setup,
+    draw_panel,
+    fit_lines,
+    letter,
+    own_lines,
+    setup_panel,
+    split_lines,
+)
 from atelier.pictures.svg import INK, PAPER, el, svg_root, text_lines
 
 TONE_COLOURS = {
@@ -31,14 +49,15 @@ TONE_COLOURS = {
 class SceneInfo:
     setting: str
     first_in_scene: bool
+    scene: int = 0  # the scene's index in the episode
 
 
 def scene_index(script: EpisodeScript) -> dict[str, tuple[PanelScript, SceneInfo]]:
     """Each panel by its layout id (str(number)) with its scene's setting."""
     out = {}
-    for scene in script.scenes:
+    for s, scene in enumerate(script.scenes):
         for i, panel in enumerate(scene.panels):
-            out[str(panel.number)] = (panel, SceneInfo(scene.setting, i == 0))
+            out[str(panel.number)] = (panel, SceneInfo(scene.setting, i == 0, s))
     return out
 
 
@@ -62,12 +81,24 @@ def page_svg(
     *,
     running_title: str,
     findings: list[str],
+    art: ImageProvider = DRAWN,
+    cast: Mapping[str, CharacterArt] | None = None,
+    used: list[PanelArt] | None = None,
 ) -> tuple[ET.Element, list[tuple[str, list[Balloon]]]]:
-    """The page's SVG tree and, per panel id, the balloons drawn in it."""
+    """The page's SVG tree and, per panel id, the balloons drawn in it.
+
+    Panels are drawn in reading order, each one's art from ``art`` (the drawn staging if it
+    fails). Words that do not fit a panel even at the smallest size continue in the next
+    panel of the page if it is in the same scene and takes them whole (with its own words);
+    otherwise they are cut. ``cast``: each character's words and palette for the art (from
+    ``styles`` alone if None); ``used`` collects the art placed."""
     spec = page.spec
     root = svg_root(spec.width, spec.height, f"{running_title}, page {page.number}")
+    ordered = sorted(page.panels, key=lambda p: p.order)
+    following = {a.panel_id: b for a, b in itertools.pairwise(ordered)}
+    carried: dict[str, list[Line]] = {}
     drawn = []
-    for placed in page.panels:
+    for placed in ordered:
         where = f"page {page.number}, panel {placed.panel_id}"
         clip_id = f"clip-{page.number}-{placed.order + 1}"
         if placed.panel_id not in panels:
@@ -88,20 +119,102 @@ def page_svg(
             drawn.append((placed.panel_id, []))
             continue
         script, scene = panels[placed.panel_id]
-        balloons = draw_panel(
-            root,
+        incoming = carried.pop(placed.panel_id, [])
+        setup = setup_panel(
             placed,
             script,
             setting=scene.setting,
             first_in_scene=scene.first_in_scene,
             styles=styles,
-            clip_id=clip_id,
+            carried=incoming,
             where=where,
             findings=findings,
         )
-        drawn.append((placed.panel_id, balloons))
+        lines = [*incoming, *own_lines(script)]
+        if fit_lines(lines, setup) is None:
+            nxt = following.get(placed.panel_id)
+            split = _carry(lines, setup, placed.panel_id, scene, nxt, panels, styles)
+            if split is not None and nxt is not None:
+                lines, carried[nxt.panel_id] = split
+                moved = sum(len(T.clean(line.text).split(" ")) for line in split[1])
+                findings.append(
+                    f"{where}: too many words for the panel; the last {moved} continue in "
+                    f"panel {nxt.panel_id}"
+                )
+        balloons = letter(lines, setup, where, findings)
+        for missing in dict.fromkeys(
+            d.speaker for d in script.dialogue if d.speaker not in script.characters
+        ):
+            findings.append(
+                f"{where}: {missing!r} speaks but is not drawn in the panel; "
+                "the tail points off-panel"
+            )
+        request = _art_request(script, scene, setup, styles, cast)
+        picture = art_or_drawn(art, request, where, findings)
+        if used is not None:
+            used.append(picture)
+        drawn.append((placed.panel_id, draw_panel(root, setup, picture, balloons, clip_id=clip_id)))
     _footer(root, spec, running_title, str(page.number))
     return root, drawn
+
+
+def _carry(
+    lines: list[Line],
+    setup: Setup,
+    panel_id: str,
+    scene: SceneInfo,
+    nxt: PlacedPanel | None,
+    panels: Mapping[str, tuple[PanelScript, SceneInfo]],
+    styles: Mapping[str, FigureStyle],
+) -> tuple[list[Line], list[Line]] | None:
+    """``lines`` split between this panel and the next, if the next panel on the page is in
+    the same scene and takes the rest whole together with its own words."""
+    if nxt is None or nxt.panel_id not in panels:
+        return None
+    next_script, next_scene = panels[nxt.panel_id]
+    if next_scene.scene != scene.scene:
+        return None
+    split = split_lines(lines, setup, panel_id)
+    if split is None:
+        return None
+    rest = split[1]
+    next_setup = setup_panel(
+        nxt,
+        next_script,
+        setting=next_scene.setting,
+        first_in_scene=next_scene.first_in_scene,
+        styles=styles,
+        carried=rest,
+        where="",
+        findings=[],  # its captions are reported when it is drawn
+    )
+    if fit_lines([*rest, *own_lines(next_script)], next_setup) is None:
+        return None
+    return split
+
+
+def _art_request(
+    script: PanelScript,
+    scene: SceneInfo,
+    setup: Setup,
+    styles: Mapping[str, FigureStyle],
+    cast: Mapping[str, CharacterArt] | None,
+) -> PanelArtRequest:
+    people = []
+    for cid in setup.cast:
+        known = cast.get(cid) if cast is not None else None
+        people.append(known or CharacterArt(cid, cid, "", styles.get(cid, UNKNOWN)))
+    return PanelArtRequest.make(
+        panel=script.number,
+        width=setup.rect.width,
+        height=setup.rect.height,
+        shot=script.shot,
+        mood=script.mood,
+        action=script.action,
+        setting=scene.setting,
+        characters=tuple(people),
+        lettering=setup.lettering,
+    )
 
 
 def title_svg(

@@ -1,11 +1,13 @@
-"""One panel: backdrop and figures (clipped to the panel), border, caption boxes along the
-top, then balloons in reading order with tails to their speakers.
+"""One panel: its art (clipped to the panel), border, caption boxes along the top, then
+balloons in reading order with tails to their speakers.
 
 Lettering is fitted, never overflowed: all balloons of a panel share one size, the largest
 from ``LETTERING`` at which every line fits whole, first above the characters' heads, then
-anywhere above the panel's bottom; failing that the smallest size, cut with an ellipsis.
-Set more than ``SHRINK_NOTED`` below its largest size, or cut, a text is reported as a
-finding for the review step.
+anywhere above the panel's bottom. When not even the smallest size holds them, the page
+splits them (``split_lines``: the longest start that fits, in whole words, stays; the rest
+continues in the next panel, see ``page.page_svg``); only when no panel can take the rest
+are they cut with an ellipsis. Set more than ``SHRINK_NOTED`` below its largest size, cut,
+or carried over, a text is reported as a finding for the review step.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from atelier.agents.layout_solver import PlacedPanel, Rect
 from atelier.agents.scriptwriter import PanelScript
 from atelier.pictures import text as T
+from atelier.pictures.art import PanelArt, place_art
 from atelier.pictures.balloons import Balloon, Kind, draw_balloon, outer_size, text_room
 from atelier.pictures.figures import UNKNOWN, FigureStyle
-from atelier.pictures.staging import Placement, draw_backdrop, draw_cast, stage
+from atelier.pictures.staging import Placement, stage
 from atelier.pictures.svg import INK, el
 
 LETTERING = T.sizes(22, 14)  # balloon text, SVG units (a 1000-unit page: 22 ~ 10.5 pt print)
@@ -40,6 +43,13 @@ class Line:
     text: str
     speaker: str | None
     label: str  # for findings, e.g. "mara's line"
+    carried: bool = False  # continued from the panel before
+
+
+def own_lines(script: PanelScript) -> list[Line]:
+    """The panel's dialogue with something to show, in reading order."""
+    lines = [Line(d.style, d.text, d.speaker, f"{d.speaker}'s line") for d in script.dialogue]
+    return [line for line in lines if T.clean(line.text)]
 
 
 def _fit_one(line: Line, width: float, height: float, size: float) -> T.Block | None:
@@ -144,17 +154,17 @@ def _truncated(lines: Sequence[Line], zone: Rect, xs: Sequence[float]) -> list[B
     ]
 
 
-def layout_balloons(
+def fit_balloons(
     lines: Sequence[Line],
     preferred: Rect,
     full: Rect,
     xs: Sequence[float],
     floors: Sequence[float] | None = None,
-) -> list[Balloon]:
+) -> list[Balloon] | None:
     """Place ``lines`` (reading order) in the preferred zone if they fit at a comfortable
     size (at most ``SHRINK_NOTED`` below the largest), else anywhere in the full zone at
-    any size, else truncated in the full zone. ``floors``: how low each balloon may then
-    move towards its speaker (its lowest bottom)."""
+    any size; None if they do not fit whole. ``floors``: how low each balloon may then move
+    towards its speaker (its lowest bottom)."""
     if not lines:
         return []
     floors = floors if floors is not None else [preferred.bottom] * len(lines)
@@ -179,7 +189,19 @@ def layout_balloons(
                 placed = _try(lines, zone, xs, size, arrange, width)
                 if placed is not None:
                     return _lowered(placed, floors) if zone is preferred else placed
-    return _truncated(lines, full, xs)
+    return None
+
+
+def layout_balloons(
+    lines: Sequence[Line],
+    preferred: Rect,
+    full: Rect,
+    xs: Sequence[float],
+    floors: Sequence[float] | None = None,
+) -> list[Balloon]:
+    """``fit_balloons``, else the lines truncated in the full zone."""
+    placed = fit_balloons(lines, preferred, full, xs, floors)
+    return placed if placed is not None else _truncated(lines, full, xs)
 
 
 def _near(a: Rect, b: Rect) -> bool:
@@ -237,37 +259,74 @@ def _off_panel_tip(body: Rect, inner: Rect) -> tuple[float, float]:
     return (inner.x if left else inner.right), min(body.bottom + 14, inner.bottom)
 
 
-def cast_order(script: PanelScript) -> list[str]:
-    """Left to right: speakers in the order they first speak, then the silent ones, so that
-    balloons read left to right and their tails do not cross."""
-    speakers = [d.speaker for d in script.dialogue if d.speaker in script.characters]
+def cast_order(script: PanelScript, carried: Sequence[Line] = ()) -> list[str]:
+    """Left to right: speakers in the order they first speak (lines carried over from the
+    panel before first), then the silent ones, so that balloons read left to right and
+    their tails do not cross."""
+    speakers = [line.speaker for line in carried] + [d.speaker for d in script.dialogue]
+    speakers = [s for s in speakers if s in script.characters]
     return list(dict.fromkeys([*speakers, *script.characters]))
 
 
-def draw_panel(
-    parent: ET.Element,
+@dataclass(frozen=True)
+class Setup:
+    """A panel ready for its words: who stands where, its caption boxes, the room left."""
+
+    rect: Rect
+    inner: Rect  # inside the border
+    cast: tuple[str, ...]  # left to right
+    placements: tuple[Placement, ...]
+    boxes: tuple[Balloon, ...]  # caption boxes, placed
+    top: float  # where balloons may start
+    lettering: bool  # balloons or captions: the figures leave the top free
+
+
+def setup_panel(
     placed: PlacedPanel,
     script: PanelScript,
     *,
     setting: str,
     first_in_scene: bool,
     styles: Mapping[str, FigureStyle],
-    clip_id: str,
+    carried: Sequence[Line] = (),
     where: str,
     findings: list[str],
-) -> list[Balloon]:
-    """Draw the panel; returns its balloons and caption boxes (for checks)."""
+) -> Setup:
+    """Stage the panel and set its captions; ``carried``: lines continued from the panel
+    before (they are read first)."""
     r = placed.rect
+    cast = cast_order(script, carried)
+    lettering = bool(script.dialogue or T.clean(script.caption) or first_in_scene or carried)
+    placements = stage(
+        r, script.shot, [(cid, styles.get(cid, UNKNOWN)) for cid in cast], lettering=lettering
+    )
+    inner = Rect(r.x + INSET, r.y + INSET, r.width - 2 * INSET, r.height - 2 * INSET)
+    boxes = _captions(
+        inner,
+        setting if first_in_scene else "",
+        script.caption,
+        bool(script.dialogue or carried),
+        where,
+        findings,
+    )
+    top = max((b.outer.bottom for b in boxes), default=inner.y - GAP) + GAP
+    return Setup(r, inner, tuple(cast), tuple(placements), tuple(boxes), top, lettering)
+
+
+def draw_panel(
+    parent: ET.Element,
+    setup: Setup,
+    art: PanelArt,
+    balloons: Sequence[Balloon],
+    *,
+    clip_id: str,
+) -> list[Balloon]:
+    """Draw the panel: its art clipped to it, the border, the captions and ``balloons``
+    (from ``letter``). Returns the caption boxes and balloons (for checks)."""
+    r = setup.rect
     g = el(parent, "g", class_="panel", id=clip_id.replace("clip", "panel"))
-    clip = el(el(g, "clipPath", id=clip_id), "rect", x=r.x, y=r.y, width=r.width, height=r.height)
-    del clip
-    art = el(g, "g", clip_path=f"url(#{clip_id})")
-    draw_backdrop(art, r, setting, script.shot)
-    cast = [(cid, styles.get(cid, UNKNOWN)) for cid in cast_order(script)]
-    speakers_missing = [d.speaker for d in script.dialogue if d.speaker not in script.characters]
-    lettering = bool(script.dialogue or T.clean(script.caption) or first_in_scene)
-    placements = stage(r, script.shot, cast, lettering=lettering)
-    draw_cast(art, placements, script.mood)
+    el(el(g, "clipPath", id=clip_id), "rect", x=r.x, y=r.y, width=r.width, height=r.height)
+    place_art(el(g, "g", clip_path=f"url(#{clip_id})"), r, art)
     el(
         g,
         "rect",
@@ -280,24 +339,9 @@ def draw_panel(
         stroke_width=BORDER,
         class_="border",
     )
-    inner = Rect(r.x + INSET, r.y + INSET, r.width - 2 * INSET, r.height - 2 * INSET)
-    boxes = _captions(
-        inner,
-        setting if first_in_scene else "",
-        script.caption,
-        bool(script.dialogue),
-        where,
-        findings,
-    )
-    top = max((b.outer.bottom for b in boxes), default=inner.y - GAP) + GAP
-    balloons = _balloons(script, placements, inner, top, where, findings)
-    for missing in dict.fromkeys(speakers_missing):
-        findings.append(
-            f"{where}: {missing!r} speaks but is not drawn in the panel; the tail points off-panel"
-        )
-    for b in [*boxes, *balloons]:
+    for b in [*setup.boxes, *balloons]:
         draw_balloon(g, b)
-    return [*boxes, *balloons]
+    return [*setup.boxes, *balloons]
 
 
 def _captions(
@@ -328,19 +372,11 @@ def _captions(
     return boxes
 
 
-def _balloons(
-    script: PanelScript,
-    placements: Sequence[Placement],
-    inner: Rect,
-    top: float,
-    where: str,
-    findings: list[str],
-) -> list[Balloon]:
-    lines = [Line(d.style, d.text, d.speaker, f"{d.speaker}'s line") for d in script.dialogue]
-    lines = [line for line in lines if T.clean(line.text)]
-    if not lines:
-        return []
-    by_id = {p.character_id: p for p in placements}
+def _zones(lines: Sequence[Line], setup: Setup) -> tuple[Rect, Rect, list[float], list[float]]:
+    """The preferred zone (above the speakers' heads), the full zone, each balloon's
+    preferred centre (over its speaker) and its floor."""
+    inner, top = setup.inner, setup.top
+    by_id = {p.character_id: p for p in setup.placements}
     xs = [
         by_id[line.speaker].x if line.speaker in by_id else inner.x + inner.width / 2
         for line in lines
@@ -358,7 +394,78 @@ def _balloons(
         else preferred.y
         for line in lines
     ]
-    placed = layout_balloons(lines, preferred, full, xs, floors)
+    return preferred, full, xs, floors
+
+
+def fit_lines(lines: Sequence[Line], setup: Setup) -> list[Balloon] | None:
+    """``lines`` placed whole in the panel (no tails yet), or None if they do not fit."""
+    return fit_balloons(lines, *_zones(lines, setup)) if lines else []
+
+
+_SENTENCE_END = (".", "!", "?", T.ELLIPSIS)
+
+
+def split_lines(
+    lines: Sequence[Line], setup: Setup, origin: str
+) -> tuple[list[Line], list[Line]] | None:
+    """The longest start of ``lines``, in whole words, that fits the panel whole, and the
+    rest (marked as carried from panel ``origin``); a sentence's or a line's end a little
+    earlier is preferred to a cut mid-sentence. None if not even one word fits.
+
+    A line cut in two ends in an ellipsis (unless a sentence ends there) and its rest
+    starts with one, as letterers mark a balloon continued in the next panel."""
+    words = [T.clean(line.text).split(" ") for line in lines]
+    # positions: (line, words of it kept); the last one, everything, is known not to fit
+    positions = [(i, m) for i, ws in enumerate(words) for m in range(1, len(ws) + 1)][:-1]
+
+    def parts(p: int) -> tuple[list[Line], list[Line]]:
+        i, m = positions[p]
+        kept, rest = list(lines[:i]), []
+        if m < len(words[i]):
+            head = " ".join(words[i][:m])
+            if not head.endswith(_SENTENCE_END):
+                head = head.rstrip(",;:-") + T.ELLIPSIS
+            kept.append(replace(lines[i], text=head))
+            rest.append(_carried(lines[i], T.ELLIPSIS + " ".join(words[i][m:]), origin))
+        else:
+            kept.append(lines[i])
+        rest += [_carried(line, line.text, origin) for line in lines[i + 1 :]]
+        return kept, rest
+
+    def fits(p: int) -> bool:
+        return fit_lines(parts(p)[0], setup) is not None
+
+    if not positions or not fits(0):
+        return None
+    lo, hi = 0, len(positions) - 1
+    while lo < hi:  # the longest start that fits (longer starts need more room)
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    for p in range(lo, math.ceil(lo * 0.6) - 1, -1):
+        i, m = positions[p]
+        if m == len(words[i]) or words[i][m - 1].endswith(_SENTENCE_END):
+            if p == lo or fits(p):
+                return parts(p)
+            break
+    return parts(lo)
+
+
+def _carried(line: Line, text: str, origin: str) -> Line:
+    label = line.label if line.carried else f"{line.label} from panel {origin}"
+    return replace(line, text=text, label=label, carried=True)
+
+
+def letter(lines: Sequence[Line], setup: Setup, where: str, findings: list[str]) -> list[Balloon]:
+    """The panel's balloons with their tails: ``lines`` whole if they fit, else cut (and
+    reported); shrunk text is reported too."""
+    if not lines:
+        return []
+    placed = layout_balloons(lines, *_zones(lines, setup))
+    by_id = {p.character_id: p for p in setup.placements}
+    inner = setup.inner
     out = []
     for line, b in zip(lines, placed, strict=True):
         _report(b.block, LETTERING, f"{where}: {line.label}", line.text, findings)
