@@ -155,6 +155,10 @@ def test_demo_runs_the_governed_loop_on_the_embedded_model(tmp_path: Path) -> No
     pdfs = json.loads(atelier(config, *demo, "assets", "list", "--kind", "episode_pdf",
                               "--json").out)
     assert len(pdfs) == 2
+    kinds = {a["kind"] for a in json.loads(atelier(config, *demo, "assets", "list",
+                                                   "--json").out)}
+    assert {"page_svg", "page_png", "sheet_png", "reader_index", "reader_episode"} <= kinds
+    assert "read it:" in result.out
 
 
 def test_init_after_chain_status_uses_the_fresh_folder(tmp_path: Path) -> None:
