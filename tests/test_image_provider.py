@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 import vcr
 from PIL import Image, PngImagePlugin
-from test_pictures import NS, check_page, classes, line, make_bible, make_sheets, parse
 
 from atelier.agents.layout_solver import Page, PanelRequest, solve_layout
 from atelier.agents.scriptwriter import EpisodeScript, PanelScript, Scene
@@ -41,6 +40,8 @@ from atelier.pictures.art import (
 from atelier.pictures.episode import RenderedEpisode
 from atelier.pictures.openai_images import MAX_PROMPT, OpenAIImageProvider, art_prompt
 from atelier.pictures.settings import OpenAIImageSettings, PicturesSettings
+
+from pictures_helpers import NS, check_page, classes, line, make_bible, make_sheets, parse
 
 CASSETTES = Path(__file__).parent / "cassettes"
 URI = "https://api.openai.com/v1/images/generations"
