@@ -23,6 +23,7 @@ from langgraph.types import interrupt
 from atelier.agents import AGENTS
 from atelier.workflows.context import RunContext, WorkflowError, emit
 from atelier.workflows.state import RunState
+from atelier.workflows.sync import changed_drafts
 
 if TYPE_CHECKING:
     from atelier.agents.prompt_file import PromptFile
@@ -128,13 +129,8 @@ def pending_rewrites(studio: Studio, approved: dict[str, str]) -> list[PromptRew
 
     store = PromptStore(studio.workspace.prompt_store_dir)
     rewrites = []
-    for agent in AGENTS:
-        path = studio.working_prompt_path(agent)
-        if not path.exists():
-            continue
+    for agent, path in changed_drafts(studio, approved).items():
         working = load_prompt(path)
-        if working.hash_hex == approved[agent]:
-            continue
         digest = bytes.fromhex(approved[agent][2:])
         old = store.get(digest).normalized_text if store.has(digest) else None
         rewrites.append(PromptRewrite(agent, approved[agent], working, old))
@@ -180,8 +176,8 @@ def open_audit(studio: Studio, store: Store, run: Run, state: RunState, index: i
         _store_drafts(studio, rewrites)
     if audit.proposal_id is None:
         proposal = _propose(studio, run, audit)
-        audit.proposal_id, audit.proposal_number = str(proposal.id), proposal.number
-        audit = store.put_audit(audit)
+        audit = store.update_audit(audit.id, proposal_id=str(proposal.id),
+                                   proposal_number=proposal.number)
         _record_proposed(studio, audit)
     return audit
 

@@ -153,16 +153,8 @@ class Runner:
                 # node pool (max_concurrency = 1 hung); events come through RunContext.progress.
                 graph.invoke(graph_input, config, context=self._context(), durability="sync")
                 snapshot = graph.get_state(config)
-        except AtelierError as exc:
-            self.store.update_run(run.id, status="failed", message=exc.message)
-            raise
-        except KeyboardInterrupt:
-            self.store.update_run(run.id, status="failed",
-                                  message="stopped by the operator (Ctrl-C)")
-            raise
-        except Exception as exc:
-            self.store.update_run(run.id, status="failed",
-                                  message=f"{exc.__class__.__name__}: {exc}")
+        except BaseException as exc:
+            self.store.update_run(run.id, status="failed", message=_failure(exc))
             raise
         if snapshot.interrupts:
             index = (snapshot.values.get("audits") or 0) + 1
@@ -185,8 +177,7 @@ class Runner:
         state = status.state.name
         new = "executed" if state == "Executed" else _CLOSED.get(state, "open")
         if new != audit.status:
-            audit.status = new
-            self.store.put_audit(audit)
+            self.store.update_audit(audit.id, status=new)
         return state
 
     def _waiting_audit(self, run: Run, values: dict[str, Any]) -> Audit:
@@ -214,3 +205,11 @@ class Runner:
         self.store.update_run(run.id, status="paused", message=message)
         raise RunPaused(message, hint=hint)
 
+
+def _failure(exc: BaseException) -> str:
+    """Why a run stopped, for `atelier run list` (the checkpoint lets resume go on)."""
+    if isinstance(exc, AtelierError):
+        return exc.message
+    if isinstance(exc, KeyboardInterrupt):
+        return "stopped by the operator (Ctrl-C)"
+    return f"{exc.__class__.__name__}: {exc}"

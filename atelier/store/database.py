@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 _RUN_REF = re.compile(r"^(?:run-)?(\d+)$")
 
+
+RowT = TypeVar("RowT", Run, Audit)
 
 def database_url(config: Config, workspace: Workspace) -> str:
     """``[storage] url`` for SQLAlchemy, or the workspace's SQLite file when it is empty."""
@@ -112,18 +114,10 @@ class Store:
 
     def update_run(self, run_id: int, **fields: Any) -> Run:
         """Change some of a run's fields (status, message, episodes_done, ...)."""
-        unknown = set(fields) - set(Run.model_fields) | ({"id", "created_at"} & set(fields))
-        if unknown:
-            raise TypeError(f"update_run: cannot set {', '.join(sorted(unknown))}")
-        with self._session(write=True) as session:
-            run = session.get(Run, run_id)
-            if run is None:
-                raise StoreError(f"no run {run_id}", hint="`atelier run list` shows the runs")
-            for name, value in fields.items():
-                setattr(run, name, value)
-            run.updated_at = utcnow()
-            session.add(run)
-        return run
+        return self._update(Run, run_id, fields, fixed={"id", "created_at"},
+                            missing=StoreError(f"no run {run_id}",
+                                               hint="`atelier run list` shows the runs"),
+                            updated_at=utcnow())
 
     # -- episodes ---------------------------------------------------------------------------
 
@@ -207,17 +201,25 @@ class Store:
 
     def update_audit(self, audit_id: int, **fields: Any) -> Audit:
         """Change some of an audit's fields (status, proposal_id, proposal_number, ...)."""
-        unknown = set(fields) - set(Audit.model_fields) | ({"id"} & set(fields))
+        return self._update(Audit, audit_id, fields, fixed={"id"},
+                            missing=StoreError(f"no audit {audit_id}",
+                                               hint="`atelier audit list` shows them"))
+
+    def _update(self, model: type[RowT], row_id: int, fields: dict[str, Any], *,
+                fixed: set[str], missing: StoreError, **stamps: Any) -> RowT:
+        """Set ``fields`` (and ``stamps``) on one row; ``fixed`` fields may not change."""
+        unknown = set(fields) - set(model.model_fields) | (fixed & set(fields))
         if unknown:
-            raise TypeError(f"update_audit: cannot set {', '.join(sorted(unknown))}")
+            name = f"update_{model.__tablename__.removesuffix('s')}"
+            raise TypeError(f"{name}: cannot set {', '.join(sorted(unknown))}")
         with self._session(write=True) as session:
-            audit = session.get(Audit, audit_id)
-            if audit is None:
-                raise StoreError(f"no audit {audit_id}", hint="`atelier audit list` shows them")
-            for name, value in fields.items():
-                setattr(audit, name, value)
-            session.add(audit)
-        return audit
+            row = session.get(model, row_id)
+            if row is None:
+                raise missing
+            for name, value in {**fields, **stamps}.items():
+                setattr(row, name, value)
+            session.add(row)
+        return row
 
     def audits(self, run_id: int | None = None) -> list[Audit]:
         query = select(Audit)
