@@ -7,6 +7,7 @@ proposals carried), and says so when a working prompt file differs from what run
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langgraph.runtime import Runtime
@@ -94,20 +95,23 @@ def _goal_proposal(dao: StudioDAO, goal: Goal) -> str | None:
     return None
 
 
-def _drafts_that_do_not_run(studio: Studio, prompts: dict[str, str]) -> list[str]:
-    """A working file that differs from the approved version never runs silently."""
+def changed_drafts(studio: Studio, prompts: dict[str, str]) -> dict[str, Path]:
+    """agent -> its working prompt file, where that file differs from the approved hash."""
     from atelier.agents.prompt_file import prompt_hash
 
-    notices = []
+    drafts = {}
     for agent, approved in prompts.items():
         path = studio.working_prompt_path(agent)
-        if not path.exists():
-            continue
-        working = "0x" + prompt_hash(path.read_bytes()).hex()
-        if working != approved:
-            notices.append(
-                f"{path} differs from the approved {agent} prompt; this run uses the "
-                f"approved version {approved[:14]}… (the draft goes to the next audit, or "
-                f"`atelier prompts propose {agent}`)"
-            )
-    return notices
+        if path.exists() and "0x" + prompt_hash(path.read_bytes()).hex() != approved:
+            drafts[agent] = path
+    return drafts
+
+
+def _drafts_that_do_not_run(studio: Studio, prompts: dict[str, str]) -> list[str]:
+    """A working file that differs from the approved version never runs silently."""
+    return [
+        f"{path} differs from the approved {agent} prompt; this run uses the approved version "
+        f"{prompts[agent][:14]}… (the draft goes to the next audit, or "
+        f"`atelier prompts propose {agent}`)"
+        for agent, path in changed_drafts(studio, prompts).items()
+    ]
