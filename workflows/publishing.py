@@ -67,18 +67,13 @@ def render(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
 def review(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Automatic checks of the episode; findings are recorded, not fatal: members weigh
     them at the audit."""
-    from atelier.agents.layout_solver import PanelRequest, check_layout, page_from_dict
-
+    # Page geometry is not re-checked here: layout_pages already holds the solver to
+    # check_layout, and characters without a sheet are the renderer's findings.
     script = script_of(state)
     findings = list(state.get("findings") or [])
-    for panel in script.panels:  # characters without a sheet: the renderer reports them
+    for panel in script.panels:
         if not panel.dialogue and not panel.caption and not panel.action.strip():
             findings.append(f"panel {panel.number}: nothing to show or read")
-    plan = (state["layout"] or {}).get("plan", {}).get("panels", [])
-    requests = [PanelRequest(panel_id=str(d["panel"]), emphasis=d["emphasis"], shot=d["shot"],
-                             break_before=d["page_break_before"]) for d in plan]
-    pages = [page_from_dict(page) for page in (state["layout"] or {}).get("pages", [])]
-    findings += [f"layout: {problem}" for problem in check_layout(pages, requests)]
     speakers = [line.speaker for panel in script.panels for line in panel.dialogue]
     if not speakers:
         findings.append("the episode has no dialogue")
