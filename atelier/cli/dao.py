@@ -15,6 +15,7 @@ from atelier.errors import AtelierError
 
 if TYPE_CHECKING:
     from atelier.agents.prompt_file import PromptFile
+    from atelier.governance.deploy import DaoSettings
     from atelier.studio import Studio
 
 dao_app = typer.Typer(help="The studio's DAO: settings, members, contracts.", no_args_is_help=True)
@@ -34,18 +35,14 @@ def init(
     """Deploy a new studio DAO (reputation, governor, timelock, registry) into the workspace."""
     studio = studio_of(ctx)
     config = studio.config
-    from atelier.governance.deploy import DaoSettings, deploy_dao
+    from atelier.governance.deploy import deploy_dao
 
     # Resolve everything that can fail before touching the workspace.
     gov = config.governance
     grants = {studio.address_of(name): points for name, points in config.members.items()}
     guardian = studio.address_of(gov.guardian)
     signer = studio.signer(deployer)
-    settings = DaoSettings(
-        voting_delay=gov.voting_delay, voting_period=gov.voting_period,
-        timelock_delay=gov.timelock_delay, quorum_percent=gov.quorum_percent,
-        proposal_threshold=gov.proposal_threshold,
-    )
+    settings = dao_settings(studio)
     founding = founding_prompts(studio)
     backup = studio.workspace.prepare_new(force=force)
     if backup is not None:
@@ -74,6 +71,18 @@ def init(
                                                 for a, p in founding.items()) or "none")
     console.print(table)
     console.print("next: [bold]atelier goal propose --title ...[/]")
+
+
+def dao_settings(studio: Studio) -> DaoSettings:
+    """The governor settings config.toml asks for at deployment."""
+    from atelier.governance.deploy import DaoSettings
+
+    gov = studio.config.governance
+    return DaoSettings(
+        voting_delay=gov.voting_delay, voting_period=gov.voting_period,
+        timelock_delay=gov.timelock_delay, quorum_percent=gov.quorum_percent,
+        proposal_threshold=gov.proposal_threshold,
+    )
 
 
 def founding_prompts(studio: Studio) -> dict[str, PromptFile]:

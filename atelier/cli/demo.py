@@ -117,16 +117,12 @@ def _shipped_prompts() -> Path:
 
 
 def _found_dao(studio: Studio) -> str:
-    from atelier.cli.dao import founding_prompts, store_founding_prompts
+    from atelier.cli.dao import dao_settings, founding_prompts, store_founding_prompts
     from atelier.governance.accounts import dev_signer
-    from atelier.governance.deploy import DaoSettings, deploy_dao
+    from atelier.governance.deploy import deploy_dao
 
     config, gov = studio.config, studio.config.governance
-    settings = DaoSettings(
-        voting_delay=gov.voting_delay, voting_period=gov.voting_period,
-        timelock_delay=gov.timelock_delay, quorum_percent=gov.quorum_percent,
-        proposal_threshold=gov.proposal_threshold,
-    )
+    settings = dao_settings(studio)
     founding = founding_prompts(studio)
     step(f"founding the studio DAO in {studio.workspace.root} with members "
          f"{', '.join(f'{m} ({p} reputation)' for m, p in config.members.items())}; the "
