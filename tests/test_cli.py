@@ -161,6 +161,15 @@ def test_demo_runs_the_governed_loop_on_the_embedded_model(tmp_path: Path) -> No
     assert "read it:" in result.out
 
 
+def test_demo_without_prompt_files_says_where_it_looked(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    result = atelier(config, "demo", "--workspace", str(tmp_path / "demo"))
+    assert result.code == 1
+    assert f"no prompt files at {tmp_path / 'prompts'}" in result.err
+    assert "[prompts] dir" in result.err and "Traceback" not in result.err
+    assert not (tmp_path / "demo").exists()
+
+
 def test_init_after_chain_status_uses_the_fresh_folder(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     status = json.loads(atelier(config, "chain", "status", "--json").out)

@@ -12,6 +12,7 @@ import pytest
 
 from atelier.agents.prompt_file import load_prompt
 from atelier.store.database import Store, database_url
+from atelier.workflows.context import WorkflowError
 from atelier.workflows.runner import Runner, RunPaused
 from bench.scripted_studio import scripted_agents
 
@@ -83,6 +84,10 @@ def test_the_governed_loop_runs_episode_two_on_the_approved_rewrite(
     assert script.provider == "scripted" and script.params["temperature"] == 0.6
     with studio_at(config).session() as dao:
         assert "0x" + dao.approved_prompt("scriptwriter")[0].hex() == new_hash
+    with pytest.raises(WorkflowError, match="run 1 is finished"):
+        runner_at(config).resume(1)
+    with pytest.raises(WorkflowError, match="run 1 is not paused at an audit"):
+        runner_at(config).revise_audit(1)
 
 
 def test_resume_happens_in_a_new_process(paused: tuple[Path, str, str]) -> None:
@@ -108,6 +113,8 @@ def test_resume_before_the_vote_ends_says_what_to_do(paused: tuple[Path, str, st
         runner_at(config).resume(1)
     assert "audit proposal 2 is Pending" in raised.value.message
     assert runner_at(config).store.run(1).status == "paused"
+    with pytest.raises(WorkflowError, match="audit proposal 2 is still open"):
+        runner_at(config).revise_audit(1)
 
 
 def test_a_defeated_audit_keeps_the_run_paused_until_a_revision_passes(
@@ -244,7 +251,6 @@ def test_a_run_with_concurrency_one_designs_sheets_one_at_a_time(tmp_path: Path)
 def test_a_missing_approved_prompt_version_stops_the_run_with_a_clear_error(
         tmp_path: Path) -> None:
     from atelier.agents.prompt_store import PromptStore
-    from atelier.workflows.context import WorkflowError
 
     config = governed_studio(tmp_path, episodes=1, audit_every=1)
     approved = load_prompt(config.parent / "prompts" / "designer.prompty").content_hash
