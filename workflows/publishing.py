@@ -9,7 +9,6 @@ run's index, under ``run-N/``) from those rows and records its pages as assets t
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -83,6 +82,7 @@ def review(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
 
 def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     from atelier.reader import publish_reader
+    from atelier.reader.export import file_sha256
     from atelier.store.models import Asset, Episode
 
     store = runtime.context.get_store()
@@ -92,7 +92,7 @@ def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         path = assets_dir / entry["path"]
         store.put_asset(Asset(
             run_id=run_id, episode=entry.get("episode"), kind=entry["kind"], path=entry["path"],
-            sha256=hashlib.sha256(path.read_bytes()).hexdigest(), agent=entry.get("agent"),
+            sha256=file_sha256(path), agent=entry.get("agent"),
             prompt_hash=entry.get("prompt_hash"), provider=entry.get("provider"),
             model=entry.get("model"), params=entry.get("params") or {}, seed=entry.get("seed"),
             goal_id=state["goal_id"], proposal_ids=list(state.get("proposal_ids") or []),

@@ -31,12 +31,9 @@ def list_assets(
 ) -> None:
     """Assets, oldest first."""
     studio = studio_of(ctx)
-    store = open_store(studio)
-    try:
+    with open_store(studio) as store:
         run_id = store.run(run).id if run is not None else None
         assets = store.assets(run_id, episode, kind)
-    finally:
-        store.close()
     if as_json:
         emit_json([a.model_dump(mode="json") for a in assets])
         return
@@ -59,16 +56,13 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """One asset's full provenance, and whether the file still matches its hash."""
-    import hashlib
+    from atelier.reader.export import file_sha256
 
     studio = studio_of(ctx)
-    store = open_store(studio)
-    try:
+    with open_store(studio) as store:
         found = store.asset(asset)
-    finally:
-        store.close()
     path = studio.workspace.assets_dir / found.path
-    intact = path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == found.sha256
+    intact = path.exists() and file_sha256(path) == found.sha256
     if as_json:
         emit_json({**found.model_dump(mode="json"), "file": str(path), "intact": intact})
         return
