@@ -9,16 +9,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from atelier.agents.context import AgentContext
-from atelier.agents.layout_solver import (
-    Emphasis,
-    Page,
-    PageSpec,
-    PanelRequest,
-    check_layout,
-    solve_layout,
-)
+from atelier.agents.layout_solver import PanelRequest, check_layout, solve_layout
 from atelier.agents.scriptwriter import EpisodeScript, Shot
 from atelier.agents.structured import Narrowing, generate
+from atelier.kernel.geometry import Emphasis, Page, PageSpec
 
 AGENT = "layout"
 

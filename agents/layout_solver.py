@@ -28,17 +28,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import pairwise
-from typing import Literal, get_args
+from typing import get_args
 
-Emphasis = Literal["small", "normal", "large", "splash"]
-Shot = Literal["wide", "medium", "close"]
+from atelier.kernel.geometry import TOLERANCE, Emphasis, Page, PageSpec, PlacedPanel, Rect, Shot
 
 MIN_FRACTION = 0.12  # minimum panel width and height, as a share of the content box's
 MIN_ASPECT = 0.25  # bounds of a panel's width / height
 MAX_ASPECT = 4.0
 PREFERRED_MIN_ASPECT = 0.5  # with rows to spare, rows of panels taller than this are split
-TOLERANCE = 1e-6  # absolute, in user units
 
+DEFAULT_SPEC = PageSpec()
 _ROW_UNITS = 6
 _UNITS = {"small": 2, "normal": 3, "large": 6, "splash": 6}
 _SHOT_UNITS = {"wide": 1, "medium": 0, "close": -1}
@@ -56,79 +55,6 @@ class PanelRequest:
     emphasis: Emphasis = "normal"
     shot: Shot = "medium"
     break_before: bool = False  # start a new page before this panel (not before the first)
-
-
-@dataclass(frozen=True)
-class Rect:
-    x: float
-    y: float
-    width: float
-    height: float
-
-    @property
-    def right(self) -> float:
-        return self.x + self.width
-
-    @property
-    def bottom(self) -> float:
-        return self.y + self.height
-
-    @property
-    def area(self) -> float:
-        return self.width * self.height
-
-    def gap(self, other: Rect) -> float:
-        """Distance along the axis that separates the two rects (negative: they overlap)."""
-        return max(
-            other.x - self.right, self.x - other.right, other.y - self.bottom, self.y - other.bottom
-        )
-
-    def overlaps(self, other: Rect, tol: float = TOLERANCE) -> bool:
-        return self.gap(other) < -tol
-
-    def inside(self, other: Rect, tol: float = TOLERANCE) -> bool:
-        return (
-            self.x >= other.x - tol
-            and self.y >= other.y - tol
-            and self.right <= other.right + tol
-            and self.bottom <= other.bottom + tol
-        )
-
-
-@dataclass(frozen=True)
-class PageSpec:
-    width: float = 1000.0  # SVG user units (a 2:3 comic page)
-    height: float = 1500.0
-    margin: float = 50.0
-    gutter: float = 24.0
-    max_panels_per_page: int = 6
-    max_rows: int = 3
-
-    @property
-    def content_rect(self) -> Rect:
-        m = self.margin
-        return Rect(m, m, self.width - 2 * m, self.height - 2 * m)
-
-
-@dataclass(frozen=True)
-class PlacedPanel:
-    panel_id: str
-    rect: Rect
-    row: int  # 0-based row on its page
-    order: int  # 0-based reading-order index on its page
-    shot: Shot
-    emphasis: Emphasis
-
-
-@dataclass(frozen=True)
-class Page:
-    number: int  # 1-based
-    panels: tuple[PlacedPanel, ...]
-    spec: PageSpec
-
-    @property
-    def content_rect(self) -> Rect:
-        return self.spec.content_rect
 
 
 def _min_row_height(spec: PageSpec) -> float:  # keeps full-width panels within MAX_ASPECT
@@ -267,7 +193,7 @@ def _layout_page(panels: list[PanelRequest], spec: PageSpec) -> tuple[PlacedPane
     return tuple(placed)
 
 
-def solve_layout(panels: Sequence[PanelRequest], spec: PageSpec = PageSpec()) -> list[Page]:
+def solve_layout(panels: Sequence[PanelRequest], spec: PageSpec = DEFAULT_SPEC) -> list[Page]:
     """Lay ``panels`` out on pages, in order, by the module's rules (``LayoutError``: bad input)."""
     validate_spec(spec)
     _validate_panels(panels)
@@ -392,12 +318,3 @@ def _check_rows(page: Page, where: str) -> list[str]:
         out.append(f"{where}: the rows do not span the content height")
     return out
 
-
-def page_from_dict(data: dict[str, object]) -> Page:
-    """Rebuild a page from ``dataclasses.asdict(page)`` (checkpointed run state, JSON)."""
-    spec = PageSpec(**data["spec"])  # type: ignore[arg-type]
-    panels = tuple(
-        PlacedPanel(**{**panel, "rect": Rect(**panel["rect"])})  # type: ignore[dict-item]
-        for panel in data["panels"]  # type: ignore[attr-defined]
-    )
-    return Page(number=int(data["number"]), panels=panels, spec=spec)  # type: ignore[call-overload]

@@ -37,7 +37,7 @@ from atelier.agents.prompt_file import (
     parse_prompt,
     prompt_hash,
 )
-from atelier.errors import AtelierError
+from atelier.kernel.errors import AtelierError
 
 __all__ = ["PromptEvent", "PromptStore", "PromptStoreError", "PromptVersionRecord"]
 

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from atelier.errors import AtelierError
+from atelier.kernel.errors import AtelierError
 
 InputKind = Literal["string", "integer", "number", "boolean", "array", "object"]
 ItemKind = Literal["string", "integer", "number", "boolean", "object"]

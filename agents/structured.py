@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from atelier.agents.calls import CallLog, CallRecord, Outcome
-from atelier.errors import AtelierError
+from atelier.kernel.errors import AtelierError
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage

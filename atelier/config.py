@@ -24,9 +24,9 @@ from pydantic import (
 )
 
 from atelier.agents import AGENTS
-from atelier.agents.models.settings import ModelSettings, Provider
-from atelier.durations import parse_duration
-from atelier.errors import ConfigError
+from atelier.agents.models.settings import ModelSettings, Provider, check_provider
+from atelier.kernel.durations import parse_duration
+from atelier.kernel.errors import ConfigError
 from atelier.pictures.settings import PicturesSettings
 
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -156,6 +156,12 @@ class Config(_Section):
         unknown = sorted(set(self.agents) - set(AGENTS))
         if unknown:
             raise ValueError(f"[agents] has no agent {unknown[0]!r}; agents: {', '.join(AGENTS)}")
+        for name, settings in self.agents.items():
+            try:
+                check_provider(settings.provider, self.models.plugins)
+            except ValueError as exc:
+                raise ValueError(f"[agents.{name}] provider = {settings.provider!r}: {exc}"
+                                 ) from None
         return self
 
     def agent(self, name: str) -> AgentSettings:

@@ -1,4 +1,6 @@
-"""One command's view of a studio: its config, workspace, chain, DAO and accounts.
+"""One command's view of a studio: its config, workspace, chain, DAO, accounts, store and
+the agents' models, wired from config.toml. It is what the production graph asks for
+(``atelier.workflows.context.StudioServices``).
 
 Commands open the chain through ``Studio.session()``: on the embedded chain everything the
 command did is saved when it ends normally and discarded if it fails, so a command is atomic.
@@ -13,15 +15,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from atelier.errors import AtelierError, WorkspaceError
+from atelier.kernel.errors import AtelierError, WorkspaceError
 from atelier.workspace import Workspace
 
 if TYPE_CHECKING:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+    from atelier.agents.calls import CallLog
+    from atelier.agents.context import AgentContext
+    from atelier.agents.prompt_file import PromptFile
+    from atelier.agents.prompt_store import PromptStore
     from atelier.config import Config
     from atelier.governance.accounts import Signer
     from atelier.governance.chain.base import Chain
     from atelier.governance.dao import StudioDAO
     from atelier.governance.deploy import Deployment
+    from atelier.pictures.settings import PicturesSettings
+    from atelier.store.database import Store
 
 
 @dataclass
@@ -48,6 +58,67 @@ class Studio:
 
     def working_prompt_path(self, agent: str) -> Path:
         return self.prompts_dir / f"{agent}.prompty"
+
+    @property
+    def prompt_store(self) -> PromptStore:
+        """Every prompt version this workspace knows, by content hash."""
+        from atelier.agents.prompt_store import PromptStore
+
+        return PromptStore(self.workspace.prompt_store_dir)
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.workspace.assets_dir
+
+    @property
+    def pictures(self) -> PicturesSettings:
+        return self.config.pictures
+
+    @property
+    def max_concurrency(self) -> int:
+        return self.config.workflow.max_concurrency
+
+    # -- storage ------------------------------------------------------------------------
+    @property
+    def store_url(self) -> str:
+        """The store's SQLAlchemy URL: ``[storage] url``, or SQLite in the workspace."""
+        from atelier.store.database import database_url
+
+        return database_url(self.config.storage.url, self.workspace.database_file)
+
+    def open_store(self) -> Store:
+        """The studio's store (runs, episodes, assets, audits, model calls), migrated."""
+        from atelier.store.database import Store
+
+        self.workspace.require_initialised()
+        return Store.open(self.store_url)
+
+    @contextmanager
+    def open_checkpointer(self) -> Iterator[BaseCheckpointSaver]:
+        """LangGraph checkpoints of the runs: PostgreSQL at ``[storage] url``, else SQLite."""
+        from atelier.store.checkpoints import open_checkpointer
+
+        with open_checkpointer(self.config.storage.url, self.workspace.checkpoints_file) as saver:
+            yield saver
+
+    # -- agents -------------------------------------------------------------------------
+    def agent_context(self, agent: str, prompt: PromptFile, log: CallLog) -> AgentContext:
+        """The agent with ``prompt`` (an approved version) on the chat model config.toml
+        picks: [models], then [agents.<agent>], then the prompt's front matter (the most
+        specific wins); sampling parameters always come from the prompt."""
+        from atelier.agents.context import AgentContext
+        from atelier.agents.models.factory import chat_model_for
+
+        settings = self.config.models_for(agent)
+        gguf = settings.local.gguf
+        if gguf is not None and not gguf.is_absolute():
+            base = self.config_path.resolve().parent
+            local = settings.local.model_copy(update={"gguf": (base / gguf).resolve()})
+            settings = settings.model_copy(update={"local": local})
+        handle = chat_model_for(settings, prompt.model.params, provider=prompt.model.provider,
+                                model_name=prompt.model.name)
+        return AgentContext(prompt=prompt, handle=handle, log=log,
+                            max_attempts=self.config.agent(agent).max_attempts)
 
     @contextmanager
     def open_chain(self) -> Iterator[Chain]:
@@ -92,9 +163,18 @@ class Studio:
                     hint="the node may have been reset; point [chain] at the chain this "
                     "workspace was deployed on, or `atelier init --force`",
                 )
-            yield StudioDAO(chain, deployment, names=self.account_names())
+            dao = StudioDAO(chain, deployment, names=self.account_names(),
+                            index_path=self.workspace.proposal_index_file)
+            try:
+                yield dao
+            finally:
+                dao.close()
 
     # -- accounts -----------------------------------------------------------------------
+    def operator(self) -> Signer:
+        """The account that opens a run's audit proposals ([workflow] operator)."""
+        return self.signer(self.config.workflow.operator)
+
     def signer(self, name: str) -> Signer:
         if self.config.chain.accounts == "dev":
             from atelier.governance.accounts import DEV_ACCOUNT_NAMES, dev_signer

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from atelier.errors import WorkspaceError
+from atelier.kernel.errors import WorkspaceError
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,11 @@ class Workspace:
     @property
     def deployment_file(self) -> Path:
         return self.root / "deployment.json"
+
+    @property
+    def proposal_index_file(self) -> Path:
+        """The DAO's proposals decoded from the chain: a cache, rebuilt when it is stale."""
+        return self.root / "proposals.sqlite3"
 
     @property
     def keystore_dir(self) -> Path:

@@ -15,10 +15,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import agents, cold_start, gas, graph, render
+from bench import agents, chain_reads, cold_start, gas, graph, render, scaling
 
 BENCHMARKS = {"gas": gas, "agents": agents, "cold": cold_start, "graph": graph,
-              "render": render}
+              "render": render, "scaling": scaling, "reads": chain_reads}
 
 
 def main() -> None:

@@ -19,7 +19,6 @@ from atelier.agents.designer import design_character
 from atelier.agents.layout import lay_out_episode
 from atelier.agents.models.factory import chat_model_for
 from atelier.agents.models.settings import ModelSettings
-from atelier.agents.models.throughput import bench_throughput
 from atelier.agents.prompt_file import PromptFile, load_prompt
 from atelier.agents.scriptwriter import (
     Brief,
@@ -30,6 +29,7 @@ from atelier.agents.scriptwriter import (
     write_bible,
 )
 from atelier.agents.structured import AgentOutputError
+from bench.throughput import bench_throughput
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 CALLS_PER_AGENT = 20

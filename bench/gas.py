@@ -1,6 +1,7 @@
 """Gas benchmark: the Atelier DAO beside a plain OpenZeppelin reference DAO, same chain,
 same run, same proposal; prints Atelier gas / reference gas per operation (target ≤ 1.00)
-and wall milliseconds per transaction on the embedded EVM and on anvil."""
+and wall milliseconds per step through the client (pre-flight checks and the transaction)
+on the embedded EVM and on anvil."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from atelier.governance.accounts import Signer, dev_signer
+from atelier.governance.accounts import dev_signer
 from atelier.governance.artifacts import abi
 from atelier.governance.chain.base import DevChain
-from atelier.governance.dao import StudioDAO, sign_ballot
+from atelier.governance.dao import StudioDAO
 from atelier.governance.deploy import DaoSettings, Deployment, deploy_dao
 from atelier.governance.goals import GoalSpec
+from atelier.governance.lifecycle import Ballot, Step, pass_proposal
 from atelier.governance.tx import transact
 
 OPERATIONS = (
@@ -67,43 +69,28 @@ def _rebind(dao: StudioDAO, deployment: Deployment, token: str, governor: str) -
     dao.governor = w3.eth.contract(address=deployment.governor, abi=abi(governor))
 
 
-def _timed(chain: DevChain, signer: Signer, fn: Any) -> tuple[int, float]:
-    started = time.perf_counter()
-    receipt = transact(chain, signer, fn, action="benchmark transaction")
-    return int(receipt["gasUsed"]), (time.perf_counter() - started) * 1000
-
-
-def _lifecycle(chain: DevChain, dao: StudioDAO) -> dict[str, tuple[int, float]]:
-    """Drive one proposal through every operation; returns op -> (gas, wall ms)."""
-    g = dao.governor.functions
-    calldata = dao.registry.encode_abi(
-        "createGoal", [GOAL.content_hash, GOAL.episodes, GOAL.audit_every, GOAL.token_budget]
-    )
-    targets, values = [dao.deployment.registry], [0]
-    calldatas, description = [bytes.fromhex(calldata[2:])], GOAL.description()
-    results: dict[str, tuple[int, float]] = {}
+def _lifecycle(dao: StudioDAO) -> dict[str, tuple[int, float]]:
+    """One proposal through every operation, driven by the lifecycle every caller uses;
+    returns op -> (gas, wall ms through the client, pre-flight checks included)."""
     alice, bob, carol, dave = (dev_signer(n) for n in VOTERS)
-    results["propose"] = _timed(chain, alice, g.propose(targets, values, calldatas, description))
-    proposal = dao.proposals()[-1]
-    chain.advance_time(proposal.vote_start + 1 - dao.now())
-    results["castVote (first)"] = _timed(chain, alice, g.castVote(proposal.id, 1))
-    results["castVote (later)"] = _timed(chain, bob, g.castVote(proposal.id, 1))
-    results["castVoteWithReason"] = _timed(
-        chain, carol, g.castVoteWithReason(proposal.id, 0, "needs a stronger second act")
-    )
-    signature = sign_ballot(
-        dave, chain_id=chain.w3.eth.chain_id, governor=dao.deployment.governor,
-        name=g.name().call(), version=g.version().call(), proposal_id=proposal.id, support=1,
-        nonce=int(g.nonces(dave.address).call()),
-    )
-    results["castVoteBySig"] = _timed(
-        chain, dev_signer("deployer"), g.castVoteBySig(proposal.id, 1, dave.address, signature)
-    )
-    chain.advance_time(proposal.vote_end + 1 - dao.now())
-    results["queue"] = _timed(chain, alice, g.queue(*proposal.call_args()))
-    eta = int(g.proposalEta(proposal.id).call())
-    chain.advance_time(eta + 1 - dao.now())
-    results["execute"] = _timed(chain, alice, g.execute(*proposal.call_args()))
+    started = time.perf_counter()
+    proposal = dao.propose_goal(alice, GOAL)
+    propose_ms = (time.perf_counter() - started) * 1000
+    results: dict[str, tuple[int, float]] = {
+        "propose": (int(dao.chain.w3.eth.get_transaction_receipt(proposal.tx_hash)["gasUsed"]),
+                    propose_ms)}
+    ballots = [Ballot(alice), Ballot(bob), Ballot(carol, "against", "needs a stronger second act"),
+               Ballot(dave, relayer=dev_signer("deployer"))]
+    names = dict(zip(ballots, ("castVote (first)", "castVote (later)", "castVoteWithReason",
+                               "castVoteBySig"), strict=True))
+
+    def record(step: Step, ballot: Ballot | None, receipt: Any, seconds: float) -> None:
+        if receipt is not None:
+            op = names[ballot] if ballot is not None else {"queued": "queue",
+                                                            "executed": "execute"}[step]
+            results[op] = (int(receipt["gasUsed"]), seconds * 1000)
+
+    pass_proposal(dao, proposal, ballots, executor=alice, on_step=record)
     return results
 
 
@@ -114,7 +101,7 @@ def run() -> dict[str, Any]:
         atelier = _deploy(chain, "Reputation", "StudioGovernor")
         reference = _deploy(chain, "ReferenceToken", "ReferenceGovernor")
         # Interleave per run so drift in machine load hits both alike.
-        ours, theirs = _lifecycle(chain, atelier), _lifecycle(chain, reference)
+        ours, theirs = _lifecycle(atelier), _lifecycle(reference)
         wall[kind] = {op: {"atelier": ours[op][1], "reference": theirs[op][1]}
                       for op in OPERATIONS}
         for op in OPERATIONS:

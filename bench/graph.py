@@ -25,9 +25,9 @@ character sheets fan out.
   off (the fan-out gain) and per model call, and the most nodes that ran at once (fan-out
   off means 1). The bare graph (same nodes; and agents only) beside it is the floor.
 
-Pages are rendered for real when ``atelier.pictures`` has its renderer, else a stub node
-stands in (the JSON says which). Everything runs offline on the embedded chain in a
-temporary folder.
+Pages are rendered for real. The scripted casts are model providers registered in this
+process and selected in the studio's config, as the tests do. Everything runs offline on the
+embedded chain in a temporary folder.
 """
 
 from __future__ import annotations
@@ -38,22 +38,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from atelier.testing.cast import cast_answer
+from atelier.testing.models import scripted_provider
 from bench.graph_harness import (
     NODES,
     Calls,
     Measured,
-    NodeFunction,
-    cast_answer,
     founding_prompts,
     governed_studio,
-    pictures,
-    render_available,
     run_agents_only,
     run_ours,
     run_same_nodes,
     with_concurrency,
+    with_provider,
 )
-from bench.scripted_studio import scripted_agents
 
 if TYPE_CHECKING:
     from atelier.store.database import Store
@@ -83,21 +81,20 @@ def _median(samples: list[float]) -> float:
     return round(statistics.median(samples), 4)
 
 
-def overhead(studio: Studio, store: Store, *, episodes: int, repeats: int,
-             render_node: NodeFunction) -> dict[str, Any]:
-    agents = scripted_agents(0.0)
+def overhead(studio: Studio, store: Store, *, episodes: int, repeats: int) -> dict[str, Any]:
+    """``studio``'s models answer at once (a zero-latency scripted cast)."""
     prompts = founding_prompts()
     concurrency = studio.config.workflow.max_concurrency
     audit_every = episodes  # one audit, after the last episode: it does not interrupt
     runs: dict[str, Callable[..., Measured]] = {
-        "ours": lambda **kw: run_ours(studio, store, agents, episodes, **kw),
+        "ours": lambda **kw: run_ours(studio, store, episodes, **kw),
         "bare": lambda **kw: run_same_nodes(
-            studio, store, agents, episodes, render_node=render_node,
-            max_concurrency=concurrency, audit_every=audit_every, **kw),
+            studio, store, episodes, max_concurrency=concurrency, audit_every=audit_every,
+            **kw),
         "ours_memory_checkpointer": lambda **kw: run_ours(
-            studio, store, agents, episodes, memory_checkpointer=True, **kw),
+            studio, store, episodes, memory_checkpointer=True, **kw),
         "agents_only": lambda **kw: run_agents_only(
-            agents, prompts, episodes, audit_every=audit_every, max_concurrency=concurrency,
+            studio, prompts, episodes, audit_every=audit_every, max_concurrency=concurrency,
             **kw),
     }
     # One untimed round first: imports, the chain's caches, SQLite files.
@@ -164,8 +161,9 @@ def _breakdown(total: float, nodes: dict[str, float], busy: float) -> dict[str, 
 
 
 def fanout(studio: Studio, store: Store, *, characters: int, latency_s: float, repeats: int,
-           concurrency: int, audit_every: int, render_node: NodeFunction) -> dict[str, Any]:
-    agents = scripted_agents(latency_s, answer=cast_answer(characters))
+           concurrency: int, audit_every: int) -> dict[str, Any]:
+    """``studio``'s models are a cast of ``characters`` new characters answering after
+    ``latency_s``."""
     prompts = founding_prompts()
     off = 1
     # Ours on and off; the bare graph with our nodes on and off; the agents-only graph on
@@ -176,12 +174,11 @@ def fanout(studio: Studio, store: Store, *, characters: int, latency_s: float, r
 
     def measure(graph: str, setting: int) -> Measured:
         if graph == "ours":
-            return run_ours(studios[setting], store, agents, 1, timed_nodes=True)
+            return run_ours(studios[setting], store, 1, timed_nodes=True)
         if graph == "bare":
-            return run_same_nodes(studio, store, agents, 1, render_node=render_node,
-                                  max_concurrency=setting, audit_every=audit_every,
-                                  timed_nodes=True)
-        return run_agents_only(agents, prompts, 1, audit_every=audit_every,
+            return run_same_nodes(studio, store, 1, max_concurrency=setting,
+                                  audit_every=audit_every, timed_nodes=True)
+        return run_agents_only(studio, prompts, 1, audit_every=audit_every,
                                max_concurrency=setting, timed_nodes=True)
 
     measure("ours", concurrency)  # warm-up: this cast's prompts and pages
@@ -231,23 +228,22 @@ def fanout(studio: Studio, store: Store, *, characters: int, latency_s: float, r
 
 def run(*, episodes: int = EPISODES, repeats: int = REPEATS, latency_s: float = LATENCY_S,
         characters: int = 4, concurrency: int = CONCURRENCY) -> dict[str, Any]:
-    from atelier.store.database import Store, database_url
     from atelier.studio import Studio
 
-    real_pictures = render_available()
     with tempfile.TemporaryDirectory(prefix="atelier-bench-graph-") as tmp, \
-            pictures(real_pictures) as (render_note, render_node):
+            scripted_provider("bench-0ms") as instant, \
+            scripted_provider("bench-cast", cast_answer(characters), latency_s) as slow:
         config = governed_studio(Path(tmp), episodes=episodes, audit_every=episodes)
         studio = with_concurrency(Studio.load(config), concurrency)
-        store = Store.open(database_url(studio.config, studio.workspace))
+        store = studio.open_store()
         try:
             result = {
-                "name": "graph", "render": render_note,
-                "overhead": overhead(studio, store, episodes=episodes, repeats=repeats,
-                                     render_node=render_node),
-                "fanout": fanout(studio, store, characters=characters, latency_s=latency_s,
-                                 repeats=repeats, concurrency=concurrency, audit_every=episodes,
-                                 render_node=render_node),
+                "name": "graph", "render": "real (atelier.pictures)",
+                "overhead": overhead(with_provider(studio, instant), store, episodes=episodes,
+                                     repeats=repeats),
+                "fanout": fanout(with_provider(studio, slow), store, characters=characters,
+                                 latency_s=latency_s, repeats=repeats, concurrency=concurrency,
+                                 audit_every=episodes),
             }
         finally:
             store.close()

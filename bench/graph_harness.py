@@ -1,27 +1,22 @@
-"""Machinery of the graph benchmark (``bench.graph``): a governed studio, node timing through
-LangChain callbacks, the three graphs it compares (ours through the ``Runner``, a bare
-``StateGraph`` running our node functions, an agents-only graph of the same shape) and a
-scripted cast whose characters are all new.
+"""Machinery of the graph benchmark (``bench.graph``): node timing through LangChain
+callbacks and the three graphs it compares, all from the one ``build_graph()``: ours through
+the ``Runner``, the same graph compiled bare (no checkpointer, no runner), and an agents-only
+graph of the same shape whose nodes only call the agents. The studio is the tests'
+(``atelier.testing.studio``); the models are scripted casts registered as providers.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import re
-import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import BaseMessage
-from langgraph.graph import END, START, StateGraph
-from langgraph.runtime import Runtime
 from langgraph.types import Send
 from typing_extensions import TypedDict
 
@@ -37,95 +32,26 @@ from atelier.agents.scriptwriter import (
     write_bible,
     write_episode,
 )
-from atelier.workflows import audit, production, publishing, sync
-from atelier.workflows.context import AgentFactory, RunContext
+from atelier.testing import lighthouse
+from atelier.testing.studio import governed_studio, with_concurrency, with_provider
+from atelier.workflows.context import RunContext
+from atelier.workflows.graph import NODES as PRODUCTION_NODES
+from atelier.workflows.graph import build_graph
 from atelier.workflows.routes import after_audit, after_publish, after_sync
 from atelier.workflows.runner import Runner
-from atelier.workflows.state import RunState
-from bench.scripted_studio import respond
 
 if TYPE_CHECKING:
     from atelier.store.database import Store
     from atelier.studio import Studio
 
+__all__ = ["NODES", "Calls", "Measured", "governed_studio", "run_agents_only", "run_ours",
+           "run_same_nodes", "with_concurrency", "with_provider"]
+
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
-NODES = ("sync_governance", "plan_series", "write_script", "design_character", "layout_pages",
-         "render", "review", "publish", "audit_checkpoint")
-FAST_GOVERNANCE = """
-[governance]
-voting_delay = "10s"
-voting_period = "5m"
-timelock_delay = "1m"
-"""
-TITLE = "The Lighthouse Keepers"
+NODES = tuple(PRODUCTION_NODES)
+TITLE = lighthouse.TITLE
 
 Calls = list[tuple[int | None, str, int]]  # (episode, agent, attempts) per agent call
-NodeFunction = Callable[..., dict[str, Any]]
-
-
-# -- a governed studio (the in-process CLI, as the tests do it) ----------------------------------
-def governed_studio(folder: Path, *, episodes: int, audit_every: int) -> Path:
-    """config.toml of a studio whose goal 1 (``episodes``, ``audit_every``) is approved."""
-    from typer.testing import CliRunner
-
-    from atelier.cli.main import app
-
-    def cli(*args: str) -> None:
-        result = CliRunner().invoke(app, ["--config", str(config), *args],
-                                    env={"COLUMNS": "200"}, catch_exceptions=False)
-        if result.exit_code != 0:
-            raise RuntimeError(f"atelier {' '.join(args)}: {result.stdout}{result.stderr}")
-
-    shutil.copytree(PROMPTS, folder / "prompts")
-    config = folder / "config.toml"
-    config.write_text(f'[workspace]\npath = ".atelier"\n{FAST_GOVERNANCE}', encoding="utf-8")
-    cli("init")
-    cli("goal", "propose", "--title", TITLE, "--brief", "Two keepers and a storm.",
-        "--episodes", str(episodes), "--audit-every", str(audit_every))
-    cli("chain", "advance", "11s")
-    for member in ("alice", "bob", "carol"):
-        cli("vote", "1", "for", "--as", member)
-    cli("chain", "advance", "5m")
-    cli("queue", "1")
-    cli("chain", "advance", "1m")
-    cli("execute", "1")
-    return config
-
-
-def with_concurrency(studio: Studio, max_concurrency: int) -> Studio:
-    workflow = studio.config.workflow.model_copy(update={"max_concurrency": max_concurrency})
-    return dataclasses.replace(studio, config=studio.config.model_copy(
-        update={"workflow": workflow}))
-
-
-# -- pictures: real when atelier.pictures has them, else a stub node ----------------------------
-def render_available() -> bool:
-    try:
-        from atelier.pictures import render_episode, render_sheet  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def render_stub(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    return {"findings": []}
-
-
-@contextmanager
-def pictures(real: bool) -> Iterator[tuple[str, NodeFunction]]:
-    """The render node, as ``build_graph`` (ours) and ``same_nodes_graph`` (bare) use it:
-    real, or a stub that draws nothing in both."""
-    import atelier.workflows.graph as graph_module
-
-    if real:
-        yield "real (atelier.pictures)", publishing.render
-        return
-    original = graph_module.render
-    graph_module.render = render_stub
-    try:
-        yield "stubbed: atelier.pictures.render_episode is not available", render_stub
-    finally:
-        graph_module.render = original
 
 
 # -- timing the nodes through LangChain callbacks ------------------------------------------------
@@ -239,8 +165,6 @@ class BenchRunner(Runner):
             return
         from langgraph.checkpoint.memory import InMemorySaver
 
-        from atelier.workflows.graph import build_graph
-
         yield build_graph().compile(checkpointer=InMemorySaver())
 
     def _config(self, run: Any) -> dict[str, Any]:
@@ -259,10 +183,10 @@ def _calls(store: Store, run_id: int) -> Calls:
     return [(c.episode, c.agent, c.attempts) for c in store.calls(run_id)]
 
 
-def run_ours(studio: Studio, store: Store, agents: AgentFactory, episodes: int, *,
+def run_ours(studio: Studio, store: Store, episodes: int, *,
              memory_checkpointer: bool = False, timed_nodes: bool = False) -> Measured:
     timer = NodeTimer() if timed_nodes else None
-    runner = BenchRunner(studio, store, agents=agents, memory_checkpointer=memory_checkpointer,
+    runner = BenchRunner(studio, store, memory_checkpointer=memory_checkpointer,
                          callbacks=[timer] if timer else [])
     started = time.perf_counter()
     outcome = runner.start(goal_id=1, episodes=episodes)
@@ -273,51 +197,21 @@ def run_ours(studio: Studio, store: Store, agents: AgentFactory, episodes: int, 
 
 
 # -- the bare graph with our node functions: the same work without our orchestration ---------------
-def same_nodes_graph(render_node: NodeFunction) -> Any:
-    """A plain ``StateGraph`` with our nine nodes, edges and routers, running the production
-    node functions; compiled without a checkpointer."""
-    builder = StateGraph(RunState, context_schema=RunContext)
-    builder.add_node("sync_governance", sync.sync_governance)
-    builder.add_node("plan_series", production.plan_series)
-    builder.add_node("write_script", production.write_script)
-    builder.add_node("design_character", production.design_character)
-    builder.add_node("layout_pages", production.layout_pages)
-    builder.add_node("render", render_node)
-    builder.add_node("review", publishing.review)
-    builder.add_node("publish", publishing.publish)
-    builder.add_node("audit_checkpoint", audit.audit_checkpoint)
-    builder.add_edge(START, "sync_governance")
-    builder.add_conditional_edges("sync_governance", after_sync, ["plan_series", "write_script"])
-    builder.add_edge("plan_series", "write_script")
-    builder.add_conditional_edges("write_script", production.route_designs,
-                                  ["design_character", "layout_pages"])
-    builder.add_edge("design_character", "layout_pages")
-    builder.add_edge("layout_pages", "render")
-    builder.add_edge("render", "review")
-    builder.add_edge("review", "publish")
-    builder.add_conditional_edges("publish", after_publish,
-                                  ["write_script", "audit_checkpoint", END])
-    builder.add_conditional_edges("audit_checkpoint", after_audit, ["sync_governance", END])
-    return builder.compile()
-
-
-def run_same_nodes(studio: Studio, store: Store, agents: AgentFactory, episodes: int, *,
-                   render_node: NodeFunction, max_concurrency: int, audit_every: int,
-                   timed_nodes: bool = False) -> Measured:
-    """One run of the bare graph on a fresh run row (made before the clock starts: the row is
-    our orchestration, but the nodes write to it). Timed: compiling and invoking."""
+def run_same_nodes(studio: Studio, store: Store, episodes: int, *, max_concurrency: int,
+                   audit_every: int, timed_nodes: bool = False) -> Measured:
+    """One run of the production graph compiled bare (no checkpointer) and invoked directly,
+    on a fresh run row (made before the clock starts: the row is our orchestration, but the
+    nodes write to it). Timed: compiling and invoking."""
     timer = NodeTimer() if timed_nodes else None
     run = store.create_run(goal_id=1, goal_title=TITLE, episodes_planned=episodes,
                            audit_every=audit_every)
-    context = RunContext(config_path=str(studio.config_path),
-                         workspace=str(studio.workspace.root), studio=studio, store=store,
-                         agents=agents)
+    context = RunContext(studio=studio, store=store)
     config: dict[str, Any] = {"max_concurrency": max_concurrency,
                               "recursion_limit": 20 * episodes + 50}
     if timer:
         config["callbacks"] = [timer]
     started = time.perf_counter()
-    graph = same_nodes_graph(render_node)
+    graph = build_graph().compile()
     values = graph.invoke({"run_id": run.id, "goal_id": 1, "episodes": episodes}, config,
                           context=context)
     seconds = time.perf_counter() - started
@@ -360,11 +254,12 @@ class _Log:
         self._sink.append((self._episode, record.agent, record.attempts))
 
 
-def agents_only_graph(agents: AgentFactory, prompts: dict[str, PromptFile], calls: Calls) -> Any:
-    """A plain StateGraph with our nine nodes and edges; only the agent nodes do work."""
+def agents_only_graph(studio: Studio, prompts: dict[str, PromptFile], calls: Calls) -> Any:
+    """The production graph's nine nodes and edges with a state of its own, where only the
+    agent nodes do work: the agent calls and nothing else (no chain, files, pages, store)."""
 
     def ctx(agent: str, episode: int | None) -> Any:
-        return agents(agent, prompts[agent], _Log(calls, episode))
+        return studio.agent_context(agent, prompts[agent], _Log(calls, episode))
 
     def sync_governance(state: BareState) -> dict[str, Any]:
         return {"episode": state.get("episode") or 1}
@@ -426,39 +321,25 @@ def agents_only_graph(agents: AgentFactory, prompts: dict[str, PromptFile], call
     def audit_route(state: BareState) -> str:
         return after_audit(state)  # type: ignore[arg-type]
 
-    builder = StateGraph(BareState)
-    builder.add_node("sync_governance", sync_governance)
-    builder.add_node("plan_series", plan_series)
-    builder.add_node("write_script", write_script)
-    builder.add_node("design_character", design)
-    builder.add_node("layout_pages", layout_pages)
-    builder.add_node("render", nothing)
-    builder.add_node("review", nothing)
-    builder.add_node("publish", publish)
-    builder.add_node("audit_checkpoint", nothing)
-    builder.add_edge(START, "sync_governance")
-    builder.add_conditional_edges("sync_governance", sync_route, ["plan_series", "write_script"])
-    builder.add_edge("plan_series", "write_script")
-    builder.add_conditional_edges("write_script", route_designs,
-                                  ["design_character", "layout_pages"])
-    builder.add_edge("design_character", "layout_pages")
-    builder.add_edge("layout_pages", "render")
-    builder.add_edge("render", "review")
-    builder.add_edge("review", "publish")
-    builder.add_conditional_edges("publish", publish_route,
-                                  ["write_script", "audit_checkpoint", END])
-    builder.add_conditional_edges("audit_checkpoint", audit_route, ["sync_governance", END])
-    return builder.compile()
+    return build_graph(
+        nodes={"sync_governance": sync_governance, "plan_series": plan_series,
+               "write_script": write_script, "design_character": design,
+               "layout_pages": layout_pages, "render": nothing, "review": nothing,
+               "publish": publish, "audit_checkpoint": nothing},
+        routers={"after_sync": sync_route, "route_designs": route_designs,
+                 "after_publish": publish_route, "after_audit": audit_route},
+        state_schema=BareState, context_schema=None, input_schema=None, output_schema=None,
+    ).compile()
 
 
-def run_agents_only(agents: AgentFactory, prompts: dict[str, PromptFile], episodes: int, *,
+def run_agents_only(studio: Studio, prompts: dict[str, PromptFile], episodes: int, *,
                     audit_every: int, max_concurrency: int,
                     timed_nodes: bool = False) -> Measured:
     timer = NodeTimer() if timed_nodes else None
     calls: Calls = []
     started = time.perf_counter()
-    graph = agents_only_graph(agents, prompts, calls)
-    brief = Brief(title=TITLE, brief="Two keepers and a storm.", episodes=episodes)
+    graph = agents_only_graph(studio, prompts, calls)
+    brief = Brief(title=TITLE, brief=lighthouse.BRIEF, episodes=episodes)
     config: dict[str, Any] = {"max_concurrency": max_concurrency,
                               "recursion_limit": 20 * episodes + 50}
     if timer:
@@ -470,37 +351,3 @@ def run_agents_only(agents: AgentFactory, prompts: dict[str, PromptFile], episod
 def founding_prompts() -> dict[str, PromptFile]:
     return {agent: load_prompt(PROMPTS / f"{agent}.prompty")
             for agent in ("scriptwriter", "designer", "layout")}
-
-
-# -- a cast where every character is new in episode 1 --------------------------------------------
-def cast_answer(size: int) -> Callable[[list[BaseMessage]], str]:
-    """A scripted cast of ``size`` (≤ 4) characters, all in episode 1's first scene."""
-    names = ["Mara", "Tom", "Gull", "Ines"][:size]
-    ids = [n.lower() for n in names]
-    bible = {"title": TITLE, "logline": "Keepers guard a light.",
-             "tone": "mystery", "world": "A rocky island with a lighthouse.",
-             "characters": [{"id": i, "name": n, "role": "supporting", "look": f"{n}'s look.",
-                             "personality": "Curious."} for i, n in zip(ids, names, strict=True)],
-             "arc": "The storm is a messenger."}
-
-    def answer(messages: list[BaseMessage]) -> str:
-        text = "\n".join(str(m.content) for m in messages)
-        if "Create the series bible." in text:
-            return json.dumps(bible)
-        if match := re.search(r"Outline episode (\d+)", text):
-            return json.dumps({"title": f"Storm {match.group(1)}", "summary": "A storm hits.",
-                               "scenes": [{"setting": "The lamp room", "characters": ids,
-                                           "beat": "Everyone meets."},
-                                          {"setting": "The rocks", "characters": ids[:1],
-                                           "beat": "A green light."}]})
-        if match := re.search(r'\(id "([a-z_]+)"\)', text):
-            cid = match.group(1)
-            return json.dumps({
-                "character_id": cid, "name": names[ids.index(cid)], "appearance": "Tall.",
-                "silhouette": "Narrow.", "costume": "A raincoat.",
-                "palette": {"skin": "#E8B894", "hair": "#5A3825", "outfit": "#F2C230",
-                            "accent": "#2B6CB0"},
-                "expressions": ["neutral", "happy"]})
-        return respond(messages)  # scene panels and layout: the shared scripted cast
-
-    return answer

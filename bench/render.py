@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from atelier.agents.designer import CharacterSheet, Palette
-from atelier.agents.layout_solver import Page, PanelRequest, solve_layout
+from atelier.agents.layout_solver import PanelRequest, solve_layout
 from atelier.agents.scriptwriter import (
     BibleCharacter,
     DialogueLine,
@@ -23,6 +23,7 @@ from atelier.agents.scriptwriter import (
     Scene,
     SeriesBible,
 )
+from atelier.kernel.geometry import Page
 from atelier.pictures.episode import figure_styles
 from atelier.pictures.output import write_pdf, write_png
 from atelier.pictures.page import page_svg, scene_index, title_svg

@@ -1,36 +1,35 @@
-"""The typed client of one deployed Atelier DAO: read its state, propose, vote, queue,
-execute and cancel, with pre-flight checks that explain in words why something cannot happen.
+"""The typed client of one deployed Atelier DAO, in the studio's words: goals and the
+proposals that created them, approved prompt versions, audits; propose, vote, queue, execute
+and cancel, with pre-flight checks that explain in words why something cannot happen.
 
-The contracts stay the authority: pre-flight checks only give better messages, and every
-revert that still happens is decoded by ``atelier.governance.tx``.
+The contracts stay the authority: a pre-flight ``Refusal`` only gives a better message
+before anything is sent, and every revert that still happens is decoded by
+``atelier.governance.tx``. Proposals are read through a ``ProposalIndex``, so a command
+decodes only the events that are new since the last one.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
-from atelier.durations import format_duration
-from atelier.errors import AtelierError, TransactionFailed
 from atelier.governance.artifacts import abi
 from atelier.governance.deploy import REPUTATION_UNIT, Deployment
 from atelier.governance.goals import Goal, GoalSpec
 from atelier.governance.messages import Explainer
-from atelier.governance.proposals import (
-    Action,
-    Proposal,
-    ProposalStatus,
-    Tally,
-    Vote,
-    parse_proposal_created,
-)
-from atelier.governance.revert import ProposalState
+from atelier.governance.proposal_index import ProposalIndex
+from atelier.governance.proposal_state import ProposalState
+from atelier.governance.proposals import Action, Proposal, ProposalStatus, Tally, Vote
 from atelier.governance.tx import transact
+from atelier.kernel.durations import format_duration
+from atelier.kernel.errors import AtelierError, ChainError
 
 if TYPE_CHECKING:
     from web3.types import TxReceipt
@@ -47,10 +46,38 @@ class ProposalNotFound(AtelierError):
     pass
 
 
+class GoalUnavailable(AtelierError):
+    """The goal does not exist, is not active, or no proposal on this chain carries its text."""
+
+
+class Refusal(StrEnum):
+    """Why a pre-flight check refused, before anything was sent (not a contract error)."""
+
+    VotingNotOpen = "voting-not-open"
+    VotingClosed = "voting-closed"
+    AlreadyVoted = "already-voted"
+    NoVotingPower = "no-voting-power"
+    NotSucceeded = "not-succeeded"
+    NotQueued = "not-queued"
+    TimelockDelay = "timelock-delay"
+    NotQueuedYet = "not-queued-yet"
+
+
+class Refused(ChainError):
+    """A pre-flight check said no: nothing was sent. ``reason`` says which check."""
+
+    def __init__(self, message: str, *, reason: Refusal, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
+
+
 class StudioDAO:
     def __init__(
-        self, chain: Chain, deployment: Deployment, *, names: Mapping[str, str] | None = None
+        self, chain: Chain, deployment: Deployment, *, names: Mapping[str, str] | None = None,
+        index_path: Path | None = None,
     ) -> None:
+        """``index_path``: where the proposal index is kept between sessions (a cache of
+        the chain; None keeps it in memory for this session)."""
         self.chain = chain
         self.deployment = deployment
         w3 = chain.w3
@@ -62,6 +89,9 @@ class StudioDAO:
         self.registry = w3.eth.contract(address=deployment.registry, abi=abi("StudioRegistry"))
         self._names = {to_checksum_address(a): n for a, n in (names or {}).items()}
         self.explain = Explainer(self.name_of, self.number_of)
+        self._index_path = index_path
+        self._opened_index: ProposalIndex | None = None
+        self._index_current = False
 
     # -- naming -------------------------------------------------------------------------
     def name_of(self, address: str) -> str:
@@ -71,10 +101,8 @@ class StudioDAO:
         return self._names.get(address, address)
 
     def number_of(self, proposal_id: int) -> str:
-        for proposal in self.proposals():
-            if proposal.id == proposal_id:
-                return str(proposal.number)
-        return f"{proposal_id:#x}"[:12] + "…"
+        proposal = self._index().by_id(proposal_id)
+        return str(proposal.number) if proposal else f"{proposal_id:#x}"[:12] + "…"
 
     # -- time ---------------------------------------------------------------------------
     def now(self) -> int:
@@ -106,60 +134,99 @@ class StudioDAO:
 
     def goals(self) -> list[Goal]:
         count = int(self.registry.functions.goalCount().call())
-        texts = self._goal_texts()
-        goals = []
-        for goal_id in range(1, count + 1):
-            raw = self.registry.functions.getGoal(goal_id).call()
-            content_hash = bytes(raw[0])
-            goals.append(Goal(
-                id=goal_id, content_hash=content_hash, episodes=int(raw[1]),
-                audit_every=int(raw[2]), token_budget=int(raw[3]), active=bool(raw[4]),
-                spec=texts.get(content_hash),
-            ))
-        return goals
+        return [self._goal(goal_id) for goal_id in range(1, count + 1)]
 
     def goal(self, goal_id: int) -> Goal:
-        for goal in self.goals():
-            if goal.id == goal_id:
-                return goal
-        raise AtelierError(f"there is no goal {goal_id}", hint="see `atelier goal list`")
+        if not 0 < goal_id <= int(self.registry.functions.goalCount().call()):
+            raise GoalUnavailable(f"there is no goal {goal_id}", hint="see `atelier goal list`")
+        return self._goal(goal_id)
 
-    def _goal_texts(self) -> dict[bytes, GoalSpec]:
-        specs = (GoalSpec.from_description(p.description) for p in self.proposals())
-        return {spec.content_hash: spec for spec in specs if spec is not None}
+    def _goal(self, goal_id: int) -> Goal:
+        raw = self.registry.functions.getGoal(goal_id).call()
+        content_hash = bytes(raw[0])
+        proposal = self._index().by_goal(content_hash)
+        return Goal(
+            id=goal_id, content_hash=content_hash, episodes=int(raw[1]),
+            audit_every=int(raw[2]), token_budget=int(raw[3]), active=bool(raw[4]),
+            spec=GoalSpec.from_description(proposal.description) if proposal else None,
+            proposal=proposal.number if proposal else None,
+        )
+
+    def active_goal(self, goal_id: int) -> Goal:
+        """Goal ``goal_id`` if production may go on with it: active, its text on the chain."""
+        goal = self.goal(goal_id)
+        if not goal.active:
+            raise GoalUnavailable(f"goal {goal_id} is not active",
+                                  hint="`atelier goal list` shows the active goals")
+        if goal.spec is None:
+            raise GoalUnavailable(
+                f"goal {goal_id}'s text is not in any proposal on this chain",
+                hint="goals are created by `atelier goal propose`, whose proposal carries "
+                "the text",
+            )
+        return goal
 
     def approved_prompt(self, agent: str) -> tuple[bytes, int]:
         content_hash, version = self.registry.functions.approvedPrompt(agent).call()
         return bytes(content_hash), int(version)
 
-    def proposals(self) -> list[Proposal]:
-        event = self.governor.events.ProposalCreated()
-        logs = self.chain.get_logs(
-            address=self.deployment.governor,
-            topics=[event.topic],
-            from_block=self.deployment.block,
-        )
-        proposals = []
-        for number, log in enumerate(logs, start=1):
-            proposal = parse_proposal_created(number, event.process_log(log))
-            proposals.append(self._with_summaries(proposal))
-        return proposals
+    def approved_prompts(self, agents: Sequence[str]) -> dict[str, bytes]:
+        """agent -> content hash of its approved prompt (32 zero bytes: none yet)."""
+        return {agent: self.approved_prompt(agent)[0] for agent in agents}
+
+    # -- proposals ------------------------------------------------------------------------
+    def _index(self) -> ProposalIndex:
+        """The proposal index, brought up to the chain's head once per session (and again
+        after this session proposed)."""
+        if self._opened_index is None:
+            self._opened_index = ProposalIndex.open(self._index_path)
+        if not self._index_current:
+            self._opened_index.refresh(self.chain, self.governor,
+                                       chain_id=self.deployment.chain_id,
+                                       from_block=self.deployment.block)
+            self._index_current = True
+        return self._opened_index
+
+    def close(self) -> None:
+        if self._opened_index is not None:
+            self._opened_index.close()
+            self._opened_index = None
+
+    def proposal_count(self) -> int:
+        return self._index().count()
+
+    def proposals(self, *, limit: int | None = None, offset: int = 0,
+                  newest_first: bool = False) -> list[Proposal]:
+        """Proposals in creation order (or newest first), optionally a page of them. Their
+        actions carry no summaries; ``proposal()`` and ``described()`` add them."""
+        return self._index().page(limit=limit, offset=offset, newest_first=newest_first)
+
+    def proposals_carrying(self, text: str) -> list[Proposal]:
+        """Proposals whose description contains ``text`` (say, a prompt hash)."""
+        return self._index().carrying(text)
+
+    def goal_proposal(self, goal: Goal) -> Proposal | None:
+        """The proposal that created ``goal`` (provenance of everything made for it)."""
+        return self._index().by_goal(goal.content_hash)
 
     def proposal(self, ref: str | int) -> Proposal:
         """A proposal by number (``7``), full id, or a hex id prefix (``0x1a2b``)."""
-        proposals = self.proposals()
+        index = self._index()
         text = str(ref).strip().lower()
-        if text.isdigit() and 0 < int(text) <= len(proposals):
-            return proposals[int(text) - 1]
-        matches = [p for p in proposals if str(p.id) == text or f"{p.id:#x}".startswith(text)]
-        if text.startswith("0x") and len(text) >= 6 and len(matches) == 1:
-            return matches[0]
-        if len(matches) == 1 and not text.startswith("0x"):
-            return matches[0]
-        raise ProposalNotFound(
-            f"no proposal {ref!r} (there are {len(proposals)})",
-            hint="use the number shown by `atelier proposals list`",
-        )
+        found: Proposal | None = None
+        if text.isdigit() and len(text) <= 9:
+            found = index.by_number(int(text))
+        elif text.isdigit():
+            found = index.by_id(int(text))
+        elif text.startswith("0x") and len(text) >= 6:
+            matches = index.by_id_prefix(text)
+            found = matches[0] if len(matches) == 1 else None
+        if found is None:
+            raise ProposalNotFound(
+                f"no proposal {ref!r} (there are {index.count()})",
+                hint="use the number shown by `atelier proposals list`",
+            )
+        return self.described(found)
 
     def votes(self, proposal: Proposal) -> list[Vote]:
         """Every vote cast on ``proposal``, in order, with weight and reason."""
@@ -195,7 +262,8 @@ class StudioDAO:
             now=now,
         )
 
-    def _with_summaries(self, proposal: Proposal) -> Proposal:
+    def described(self, proposal: Proposal) -> Proposal:
+        """``proposal`` with a readable summary of each action."""
         actions = tuple(
             Action(a.target, a.value, a.calldata, self.describe_call(a.target, a.calldata))
             for a in proposal.actions
@@ -243,6 +311,7 @@ class StudioDAO:
                 self.chain, signer, g.propose(targets, values, calldatas, description),
                 action=f"{self.name_of(signer.address)}'s proposal", explain=self.explain,
             )
+            self._index_current = False
         return self.proposal(str(proposal_id))
 
     def registry_action(self, function: str, *args: Any) -> Action:
@@ -266,6 +335,18 @@ class StudioDAO:
                    for agent, content_hash in sorted(approved.items())]
         return self.propose(signer, actions, description)
 
+    def propose_audit(
+        self, signer: Signer, *, run_key: bytes, index: int, report_hash: bytes,
+        prompt_hashes: Mapping[str, bytes], description: str,
+    ) -> Proposal:
+        """An audit checkpoint's proposal: executing it records the report's hash for audit
+        ``index`` of the run ``run_key`` and approves the new prompt hashes (agent -> hash).
+        ``description`` should carry the report and the full prompt texts. Idempotent."""
+        actions = [self.registry_action("recordAudit", run_key, index, report_hash)]
+        actions += [self.registry_action("setPromptHash", agent, content_hash)
+                    for agent, content_hash in sorted(prompt_hashes.items())]
+        return self.propose(signer, actions, description)
+
     def check_can_vote(self, voter: str, proposal: Proposal) -> None:
         """Raise a clear error if ``voter`` cannot vote on ``proposal`` right now."""
         status = self.status(proposal)
@@ -273,28 +354,26 @@ class StudioDAO:
         n = proposal.number
         if status.state is ProposalState.Pending:
             wait = proposal.vote_start + 1 - status.now
-            raise TransactionFailed(
+            raise Refused(
                 f"voting on proposal {n} opens in {format_duration(wait)}",
                 hint="on a local chain, `atelier chain advance` moves time forward",
-                error_name="GovernorUnexpectedProposalState",
+                reason=Refusal.VotingNotOpen,
             )
         if status.state is not ProposalState.Active:
             ago = format_duration(status.now - proposal.vote_end)
-            raise TransactionFailed(
+            raise Refused(
                 f"voting on proposal {n} closed {ago} ago; it is {status.state.name}",
-                error_name="GovernorUnexpectedProposalState",
+                reason=Refusal.VotingClosed,
             )
         if self.governor.functions.hasVoted(proposal.id, voter).call():
-            raise TransactionFailed(
-                f"{who} already voted on proposal {n}", error_name="GovernorAlreadyCastVote"
-            )
+            raise Refused(f"{who} already voted on proposal {n}", reason=Refusal.AlreadyVoted)
         weight = int(self.governor.functions.getVotes(voter, proposal.vote_start).call())
         if weight == 0:
-            raise TransactionFailed(
+            raise Refused(
                 f"{who} had no voting power when proposal {n} opened",
                 hint="reputation is earned through accepted contributions and counts from "
                 "the proposal's snapshot on",
-                error_name="NoVotingPower",
+                reason=Refusal.NoVotingPower,
             )
 
     def vote(
@@ -354,8 +433,8 @@ class StudioDAO:
         if status.state in (ProposalState.Queued, ProposalState.Executed):
             return None
         if status.state is not ProposalState.Succeeded:
-            raise TransactionFailed(self._state_problem(status, "queued", "Succeeded"),
-                                    error_name="GovernorUnexpectedProposalState")
+            raise Refused(self._state_problem(status, "queued", "Succeeded"),
+                          reason=Refusal.NotSucceeded)
         return transact(self.chain, signer, self.governor.functions.queue(*proposal.call_args()),
                         action=f"queueing proposal {proposal.number}", explain=self.explain)
 
@@ -365,19 +444,20 @@ class StudioDAO:
         if status.state is ProposalState.Executed:
             return None
         if status.state is ProposalState.Succeeded:
-            raise TransactionFailed(
+            raise Refused(
                 f"proposal {proposal.number} passed but is not queued yet",
-                hint=f"run `atelier queue {proposal.number}` first", error_name="NotQueued",
+                hint=f"run `atelier queue {proposal.number}` first",
+                reason=Refusal.NotQueuedYet,
             )
         if status.state is not ProposalState.Queued:
-            raise TransactionFailed(self._state_problem(status, "executed", "Queued"),
-                                    error_name="GovernorUnexpectedProposalState")
+            raise Refused(self._state_problem(status, "executed", "Queued"),
+                          reason=Refusal.NotQueued)
         if status.eta > status.now:
-            raise TransactionFailed(
+            raise Refused(
                 f"proposal {proposal.number} is queued; the timelock delay ends in "
                 f"{format_duration(status.eta - status.now)}",
                 hint="on a local chain, `atelier chain advance` moves time forward",
-                error_name="TimelockUnexpectedOperationState",
+                reason=Refusal.TimelockDelay,
             )
         return transact(self.chain, signer, self.governor.functions.execute(*proposal.call_args()),
                         action=f"executing proposal {proposal.number}", explain=self.explain)

@@ -65,7 +65,8 @@ class GoalSpec(BaseModel):
 
 @dataclass(frozen=True)
 class Goal:
-    """A goal as stored on-chain (registry), with its text if a proposal carried it."""
+    """A goal as stored on-chain (registry), with its text and the number of the proposal
+    that carried it (None when no proposal on this chain does)."""
 
     id: int
     content_hash: bytes
@@ -74,3 +75,4 @@ class Goal:
     token_budget: int
     active: bool
     spec: GoalSpec | None = None
+    proposal: int | None = None

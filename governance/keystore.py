@@ -14,8 +14,8 @@ from pathlib import Path
 
 from eth_account import Account
 
-from atelier.errors import AtelierError
 from atelier.governance.accounts import Signer
+from atelier.kernel.errors import AtelierError
 
 PASSPHRASE_ENV = "ATELIER_PASSPHRASE"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")

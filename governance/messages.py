@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from atelier.governance.deploy import REPUTATION_UNIT
-from atelier.governance.revert import DecodedRevert, OperationState, ProposalState
+from atelier.governance.proposal_state import OperationState, ProposalState
+from atelier.governance.revert import DecodedRevert
 
 
 class Explainer:

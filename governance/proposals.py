@@ -11,7 +11,7 @@ from typing import Any
 
 from eth_utils import keccak
 
-from atelier.governance.revert import ProposalState
+from atelier.governance.proposal_state import ProposalState
 
 
 @dataclass(frozen=True)

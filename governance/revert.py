@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from functools import cache
 from typing import Any
 
@@ -14,32 +13,6 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from atelier.governance.artifacts import abi
 
 _ALL_CONTRACTS = ("Reputation", "TimelockController", "StudioGovernor", "StudioRegistry")
-
-
-class ProposalState(IntEnum):
-    """Mirror of OpenZeppelin's ``IGovernor.ProposalState``."""
-
-    Pending = 0
-    Active = 1
-    Canceled = 2
-    Defeated = 3
-    Succeeded = 4
-    Queued = 5
-    Expired = 6
-    Executed = 7
-
-    @classmethod
-    def from_bitmap(cls, bitmap: int) -> list[ProposalState]:
-        return [state for state in cls if bitmap & (1 << state)]
-
-
-class OperationState(IntEnum):
-    """Mirror of ``TimelockController.OperationState``."""
-
-    Unset = 0
-    Waiting = 1
-    Ready = 2
-    Done = 3
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from atelier.errors import TransactionFailed
 from atelier.governance.revert import DecodedRevert, decode_revert
+from atelier.kernel.errors import TransactionFailed
 
 if TYPE_CHECKING:
     from web3.contract.contract import ContractFunction

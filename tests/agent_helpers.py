@@ -9,8 +9,9 @@ from typing import Any
 from atelier.agents.calls import MemoryCallLog
 from atelier.agents.context import AgentContext
 from atelier.agents.models.factory import ChatModelHandle
-from atelier.agents.models.scripted import ScriptedChatModel
 from atelier.agents.prompt_file import load_prompt
+from atelier.testing import lighthouse
+from atelier.testing.scripted_model import ScriptedChatModel
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 
@@ -25,19 +26,8 @@ def scripted_context(agent: str, *replies: Any, max_attempts: int = 3) -> AgentC
                         log=MemoryCallLog(), max_attempts=max_attempts)
 
 
-BIBLE = {
-    "title": "The Lighthouse Keepers",
-    "logline": "Two keepers guard a light that the sea wants out.",
-    "tone": "mystery",
-    "world": "A rocky island, a tall lighthouse, storms every night.",
-    "characters": [
-        {"id": "mara", "name": "Mara", "role": "protagonist", "look": "Tall, yellow raincoat.",
-         "personality": "Stubborn and curious."},
-        {"id": "old_tom", "name": "Old Tom", "role": "mentor", "look": "White beard, cap.",
-         "personality": "Gruff but kind."},
-    ],
-    "arc": "They learn the storm is a messenger, not an enemy.",
-}
+#: The Lighthouse bible with its first two characters (Mara and Old Tom).
+BIBLE = {**lighthouse.BIBLE, "characters": lighthouse.CHARACTERS[:2]}
 
 OUTLINE = {
     "title": "The First Storm",

@@ -11,19 +11,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from atelier.cli.main import app
+from atelier.testing.studio import FAST_GOVERNANCE, write_config
 
-FAST_GOVERNANCE = """
-[governance]
-voting_delay = "10s"
-voting_period = "5m"
-timelock_delay = "1m"
-"""
-
-
-def write_config(folder: Path, extra: str = FAST_GOVERNANCE) -> Path:
-    path = folder / "config.toml"
-    path.write_text(f'[workspace]\npath = ".atelier"\n{extra}', encoding="utf-8")
-    return path
+__all__ = ["FAST_GOVERNANCE", "Result", "atelier", "atelier_process", "write_config"]
 
 
 @dataclass

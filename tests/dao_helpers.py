@@ -1,4 +1,5 @@
-"""One helper drives the proposal lifecycle (as OpenZeppelin's own tests do)."""
+"""A DAO deployed on a test chain; the proposal lifecycle comes from
+``atelier.governance.lifecycle`` (the driver the demo and the benchmarks use)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ from atelier.governance.accounts import dev_signer, dev_signers
 from atelier.governance.chain.base import DevChain
 from atelier.governance.dao import StudioDAO
 from atelier.governance.deploy import DaoSettings, deploy_dao
+from atelier.governance.lifecycle import Ballot, close_voting, open_voting, pass_proposal
+from atelier.governance.proposal_state import ProposalState
 from atelier.governance.proposals import Proposal
-from atelier.governance.revert import ProposalState
+
+__all__ = ["FOUNDERS", "TEST_SETTINGS", "close_voting", "deploy_test_dao", "open_voting",
+           "pass_and_execute"]
 
 TEST_SETTINGS = DaoSettings(
     voting_delay=10, voting_period=300, timelock_delay=60, quorum_percent=25, proposal_threshold=0
@@ -28,35 +33,14 @@ def deploy_test_dao(chain: DevChain, settings: DaoSettings = TEST_SETTINGS) -> S
     return StudioDAO(chain, deployment, names={s.address: n for n, s in signers.items()})
 
 
-def open_voting(dao: StudioDAO, proposal: Proposal) -> None:
-    chain = dao.chain
-    assert isinstance(chain, DevChain)
-    wait = proposal.vote_start + 1 - dao.now()
-    if wait > 0:
-        chain.advance_time(wait)
-    assert dao.status(proposal).state is ProposalState.Active
-
-
-def close_voting(dao: StudioDAO, proposal: Proposal) -> None:
-    chain = dao.chain
-    assert isinstance(chain, DevChain)
-    wait = proposal.vote_end + 1 - dao.now()
-    if wait > 0:
-        chain.advance_time(wait)
-
-
 def pass_and_execute(dao: StudioDAO, proposal: Proposal, voters=("alice", "bob")) -> None:
     """propose -> wait for snapshot -> vote -> wait for deadline -> queue -> execute."""
-    open_voting(dao, proposal)
-    for name in voters:
-        dao.vote(dev_signer(name), proposal, "for")
-    close_voting(dao, proposal)
-    assert dao.status(proposal).state is ProposalState.Succeeded
-    dao.queue(dev_signer("alice"), proposal)
-    status = dao.status(proposal)
-    assert status.state is ProposalState.Queued
-    chain = dao.chain
-    assert isinstance(chain, DevChain)
-    chain.advance_time(status.eta - dao.now() + 1)
-    dao.execute(dev_signer("alice"), proposal)
-    assert dao.status(proposal).state is ProposalState.Executed
+    states: list[ProposalState] = []
+    ballots = [Ballot(dev_signer(name)) for name in voters]
+    final = pass_proposal(dao, proposal, ballots, executor=dev_signer("alice"),
+                          on_step=lambda *_: states.append(dao.status(proposal).state))
+    assert final is ProposalState.Executed
+    # voting opened, each vote, closed, queued, timelock passed, executed
+    assert states[0] is ProposalState.Active
+    assert states[len(voters) + 1] is ProposalState.Succeeded
+    assert states[-3:] == [ProposalState.Queued] * 2 + [ProposalState.Executed]

@@ -9,7 +9,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from atelier.agents.designer import CharacterSheet, Palette
-from atelier.agents.layout_solver import Page, PanelRequest, Rect, solve_layout
+from atelier.agents.layout_solver import PanelRequest, solve_layout
 from atelier.agents.scriptwriter import (
     BibleCharacter,
     DialogueLine,
@@ -18,6 +18,7 @@ from atelier.agents.scriptwriter import (
     Scene,
     SeriesBible,
 )
+from atelier.kernel.geometry import Page, Rect
 from atelier.pictures import text as T
 from atelier.pictures.balloons import MARGIN
 

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 from test_reader import broken_links
 
-from atelier.store.database import Store, database_url
 from atelier.workflows.runner import Runner
-from bench.scripted_studio import scripted_agents
 
 from cli_helpers import atelier
 from workflow_helpers import governed_studio, studio_at
@@ -24,8 +22,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("export")
     config = governed_studio(folder, episodes=1, audit_every=1)
     studio = studio_at(config)
-    with Store.open(database_url(studio.config, studio.workspace)) as store:
-        assert Runner(studio, store, agents=scripted_agents()).start().status == "done"
+    with studio.open_store() as store:
+        assert Runner(studio, store).start().status == "done"
     return config, studio.workspace.assets_dir
 
 
@@ -48,7 +46,7 @@ def test_export_copies_every_file_and_the_reader_still_works(config: Path, tmp_p
     result = atelier(config, "assets", "export", "1", str(out), "--json")
     assert result.code == 0, result.err
     done = json.loads(result.out)
-    with Store.open(database_url(studio_at(config).config, studio_at(config).workspace)) as s:
+    with studio_at(config).open_store() as s:
         recorded = {a.path: a.sha256 for a in s.assets(1)}
     assert {f["source"]: f["sha256"] for f in done["files"]} == recorded
     kinds = {f["kind"] for f in done["files"]}

@@ -13,8 +13,6 @@ def test_render_benchmark_reports_each_stage_per_page() -> None:
     assert row["panels"] == 2 and row["pages"] == 2  # one comic page and the title page
     stages = [row["svg_ms_per_page"], row["png_ms_per_page"], row["pdf_ms_per_page"]]
     assert all(ms > 0 for ms in stages)
-    assert abs(row["ms_per_page"] - sum(stages)) < 0.2
-    assert abs(row["svg_share"] + row["png_share"] + row["pdf_share"] - 1) < 0.01
     rows = render.table(result)
     assert len(rows) == 2 and len(rows[0]) == len(rows[1])
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from atelier.config import Config, load_config
-from atelier.errors import ConfigError
+from atelier.kernel.errors import ConfigError
 
 from cli_helpers import atelier
 
@@ -37,6 +37,11 @@ def test_the_shipped_config_is_valid_and_matches_the_defaults() -> None:
          "[governance] quorum_percent = 150: Input should be less than or equal to 100"),
         ("[members]\nalice = -5\n", "[members] alice = -5: Input should be greater than 0"),
         ("colour = 'blue'\n", "unknown key colour"),
+        ("[models]\nprovider = 'scripted'\n",
+         "[models] provider = 'scripted': unknown provider 'scripted'; use local, openai, "
+         "ollama, or name the module that provides it in [models] plugins"),
+        ("[agents.layout]\nprovider = 'mine'\n",
+         "[agents.layout] provider = 'mine': unknown provider 'mine'"),
         ("[chain\nkind = 'rpc'\n", "invalid TOML: Expected ']' at the end of a table"),
     ],
 )

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak
 
-from atelier.errors import ChainError, ChainUnavailable
 from atelier.governance.accounts import DEV_BALANCE_WEI, dev_signer
 from atelier.governance.chain.embedded import EmbeddedChain
+from atelier.kernel.errors import ChainError, ChainUnavailable
 
 DAY = 24 * 3600
 VALUE_SET = keccak(text="ValueSet(address,uint256)")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from atelier.errors import TransactionFailed
 from atelier.governance.accounts import dev_signer
-from atelier.governance.dao import StudioDAO
+from atelier.governance.dao import Refusal, Refused, StudioDAO
 from atelier.governance.deploy import REPUTATION_UNIT, DaoSettings
 from atelier.governance.goals import GoalSpec
-from atelier.governance.revert import ProposalState
+from atelier.governance.proposal_state import ProposalState
 from atelier.governance.tx import transact
+from atelier.kernel.errors import TransactionFailed
 
 from dao_helpers import TEST_SETTINGS, close_voting, deploy_test_dao, open_voting, pass_and_execute
 
@@ -86,8 +86,9 @@ def test_proposing_the_same_thing_twice_returns_the_existing_proposal(dao: Studi
 def test_non_member_cannot_vote(dao: StudioDAO) -> None:
     proposal = dao.propose_goal(dev_signer("alice"), GOAL)
     open_voting(dao, proposal)
-    with pytest.raises(TransactionFailed, match="mallory had no voting power when proposal 1"):
+    with pytest.raises(Refused, match="mallory had no voting power when proposal 1") as refused:
         dao.vote(dev_signer("mallory"), proposal, "for")
+    assert refused.value.reason is Refusal.NoVotingPower
     # Even bypassing the client, the governor counts a zero-weight vote as nothing.
     transact(dao.chain, dev_signer("mallory"), dao.governor.functions.castVote(proposal.id, 1),
              action="raw vote")
@@ -98,8 +99,9 @@ def test_double_vote_is_refused(dao: StudioDAO) -> None:
     proposal = dao.propose_goal(dev_signer("alice"), GOAL)
     open_voting(dao, proposal)
     dao.vote(dev_signer("bob"), proposal, "for")
-    with pytest.raises(TransactionFailed, match="bob already voted on proposal 1"):
+    with pytest.raises(Refused, match="bob already voted on proposal 1") as refused:
         dao.vote(dev_signer("bob"), proposal, "against")
+    assert refused.value.reason is Refusal.AlreadyVoted
     with pytest.raises(TransactionFailed) as raised:
         transact(dao.chain, dev_signer("bob"), dao.governor.functions.castVote(proposal.id, 0),
                  action="raw vote", explain=dao.explain)
@@ -109,12 +111,14 @@ def test_double_vote_is_refused(dao: StudioDAO) -> None:
 
 def test_vote_before_opening_and_after_deadline(dao: StudioDAO) -> None:
     proposal = dao.propose_goal(dev_signer("alice"), GOAL)
-    with pytest.raises(TransactionFailed, match="voting on proposal 1 opens in"):
+    with pytest.raises(Refused, match="voting on proposal 1 opens in") as refused:
         dao.vote(dev_signer("bob"), proposal, "for")
+    assert refused.value.reason is Refusal.VotingNotOpen
     open_voting(dao, proposal)
     close_voting(dao, proposal)
-    with pytest.raises(TransactionFailed, match=r"closed .* ago; it is Defeated"):
+    with pytest.raises(Refused, match=r"closed .* ago; it is Defeated") as refused:
         dao.vote(dev_signer("bob"), proposal, "for")
+    assert refused.value.reason is Refusal.VotingClosed
     with pytest.raises(TransactionFailed) as raised:
         transact(dao.chain, dev_signer("bob"), dao.governor.functions.castVote(proposal.id, 1),
                  action="raw vote", explain=dao.explain)
@@ -129,8 +133,9 @@ def test_defeated_proposal_cannot_be_queued(dao: StudioDAO) -> None:
     dao.vote(dev_signer("bob"), proposal, "against")
     dao.vote(dev_signer("carol"), proposal, "for")
     close_voting(dao, proposal)
-    with pytest.raises(TransactionFailed, match=r"it is Defeated \(more against\)"):
+    with pytest.raises(Refused, match=r"it is Defeated \(more against\)") as refused:
         dao.queue(dev_signer("alice"), proposal)
+    assert refused.value.reason is Refusal.NotSucceeded
 
 
 def test_execute_before_timelock_delay(dao: StudioDAO) -> None:
@@ -139,8 +144,9 @@ def test_execute_before_timelock_delay(dao: StudioDAO) -> None:
     dao.vote(dev_signer("alice"), proposal, "for")
     close_voting(dao, proposal)
     dao.queue(dev_signer("alice"), proposal)
-    with pytest.raises(TransactionFailed, match="the timelock delay ends in"):
+    with pytest.raises(Refused, match="the timelock delay ends in") as refused:
         dao.execute(dev_signer("alice"), proposal)
+    assert refused.value.reason is Refusal.TimelockDelay
     with pytest.raises(TransactionFailed) as raised:
         transact(dao.chain, dev_signer("alice"),
                  dao.governor.functions.execute(*proposal.call_args()), action="raw execute",
@@ -188,7 +194,7 @@ def test_ethics_committee_cancels_an_active_proposal(dao: StudioDAO) -> None:
     assert "bob cannot cancel proposal 1" in raised.value.message
     dao.cancel(dev_signer("ethics"), proposal)
     assert dao.status(proposal).state is ProposalState.Canceled
-    with pytest.raises(TransactionFailed, match="cannot be queued: it is Canceled"):
+    with pytest.raises(Refused, match="cannot be queued: it is Canceled"):
         dao.queue(dev_signer("alice"), proposal)
 
 

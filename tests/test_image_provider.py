@@ -24,10 +24,11 @@ import pytest
 import vcr
 from PIL import Image, PngImagePlugin
 
-from atelier.agents.layout_solver import Page, PanelRequest, solve_layout
+from atelier.agents.layout_solver import PanelRequest, solve_layout
 from atelier.agents.scriptwriter import EpisodeScript, PanelScript, Scene
 from atelier.config import config_from_dict, load_config
-from atelier.errors import ConfigError
+from atelier.kernel.errors import ConfigError
+from atelier.kernel.geometry import Page
 from atelier.pictures import image_provider, render_episode
 from atelier.pictures.art import (
     DRAWN,
@@ -484,9 +485,7 @@ def test_pictures_mistakes_are_one_line_config_errors(
 def test_the_render_node_paints_as_configured_and_finishes_when_the_painter_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from atelier.store.database import Store, database_url
     from atelier.workflows.runner import Runner
-    from bench.scripted_studio import scripted_agents
 
     from workflow_helpers import governed_studio, studio_at
 
@@ -501,8 +500,8 @@ def test_the_render_node_paints_as_configured_and_finishes_when_the_painter_fail
     )
     studio = studio_at(config)
     assert studio.config.pictures.provider == "openai"
-    store = Store.open(database_url(studio.config, studio.workspace))
-    Runner(studio, store, agents=scripted_agents()).start()
+    store = studio.open_store()
+    Runner(studio, store).start()
     [episode] = store.episodes(1)
     assert episode.status == "done"
     failed = [f for f in episode.findings if "drawn staging used" in f]

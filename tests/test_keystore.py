@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from atelier.errors import AtelierError
 from atelier.governance.keystore import create_account, list_accounts, load_signer
+from atelier.kernel.errors import AtelierError
 
 from cli_helpers import atelier, write_config
 

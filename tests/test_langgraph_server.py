@@ -15,8 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from atelier.store.database import Store, database_url
-
 from workflow_helpers import governed_studio, pass_proposal, studio_at
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,7 +35,9 @@ def server(tmp_path: Path) -> Iterator[str]:
     folder.mkdir()
     (folder / "langgraph.json").write_text(json.dumps({
         "dependencies": [str(REPO)],
-        "graphs": {"studio": f"{REPO / 'tests' / 'served_graph.py'}:graph"},
+        # The graph langgraph.json serves; the studio's config selects the scripted cast.
+        "graphs": {"studio": str(REPO / json.loads(
+            (REPO / "langgraph.json").read_text())["graphs"]["studio"])},
     }))
     port = _free_port()
     env = {**os.environ, "LANGSMITH_TRACING": "false", "LANGGRAPH_CLI_NO_ANALYTICS": "1",
@@ -70,7 +70,7 @@ def test_the_served_graph_pauses_at_the_audit_and_resumes(tmp_path: Path, server
 
     config = governed_studio(tmp_path, episodes=2, audit_every=1)
     studio = studio_at(config)
-    with Store.open(database_url(studio.config, studio.workspace)) as store:
+    with studio.open_store() as store:
         run = store.create_run(goal_id=1, goal_title="The Lighthouse Keepers",
                                episodes_planned=2, audit_every=1)
     context = {"config_path": str(config), "workspace": str(studio.workspace.root)}
@@ -87,6 +87,6 @@ def test_the_served_graph_pauses_at_the_audit_and_resumes(tmp_path: Path, server
     final = client.runs.wait(thread["thread_id"], "studio", context=context,
                              command={"resume": {"proposal": "2"}})
     assert final["episode"] == 3
-    with Store.open(database_url(studio.config, studio.workspace)) as store:
+    with studio.open_store() as store:
         assert [e.status for e in store.episodes(run.id)] == ["done", "done"]
         assert [a.proposal_number for a in store.audits(run.id)] == [2, 3]

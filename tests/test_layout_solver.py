@@ -12,15 +12,12 @@ from hypothesis import strategies as st
 from atelier.agents.layout_solver import (
     MIN_FRACTION,
     LayoutError,
-    Page,
-    PageSpec,
     PanelRequest,
-    PlacedPanel,
-    Rect,
     check_layout,
     solve_layout,
     validate_spec,
 )
+from atelier.kernel.geometry import Page, PageSpec, PlacedPanel, Rect
 
 EMPHASES = ("small", "normal", "large", "splash")
 SHOTS = ("wide", "medium", "close")

@@ -31,7 +31,7 @@ from atelier.agents.models.local import (
     LocalServer,
     resolve_gguf,
 )
-from atelier.agents.models.scripted import ScriptedChatModel, ScriptExhaustedError
+from atelier.agents.models.providers import provider_names
 from atelier.agents.models.settings import (
     LocalModelSettings,
     ModelSettings,
@@ -39,7 +39,9 @@ from atelier.agents.models.settings import (
     OpenAISettings,
 )
 from atelier.agents.prompt_file import GenerationParams
-from atelier.errors import AtelierError
+from atelier.kernel.errors import AtelierError
+from atelier.testing.models import scripted_provider
+from atelier.testing.scripted_model import ScriptedChatModel, ScriptExhaustedError
 
 PARAMS = GenerationParams(temperature=0.3, top_p=0.9, max_tokens=256, repeat_penalty=1.1, seed=7)
 MESSAGES = [SystemMessage(content="You write JSON."), HumanMessage(content="A cat.")]
@@ -72,20 +74,28 @@ def payload(handle: ChatModelHandle, schema: dict[str, Any] | None = None) -> di
 # -- settings ----------------------------------------------------------------------------
 
 
-def test_defaults_are_the_offline_bundled_model() -> None:
-    settings = ModelSettings()
-    assert settings.provider == "local"
-    assert settings.local == LocalModelSettings(gguf=None, context_size=4096, threads=None,
-                                                parallel=1)
-    assert settings.openai.model == "gpt-4o-mini"
-    assert settings.openai.api_key_env == "OPENAI_API_KEY"
-    assert settings.ollama.host == "http://127.0.0.1:11434"
+def test_defaults_are_the_offline_bundled_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no settings the agents get the in-process model on the bundled GGUF file: the
+    provider the registry hands out for the defaults builds the local server for it."""
+    built: list[LocalModelSettings] = []
+
+    def stop_before_loading(cls: type, settings: LocalModelSettings) -> None:
+        built.append(settings)
+        raise LocalModelError("stop here")
+
+    monkeypatch.setattr(LocalServer, "get", classmethod(stop_before_loading))
+    with pytest.raises(LocalModelError, match="stop here"):
+        chat_model_for(ModelSettings(), PARAMS)
+    [local] = built
+    assert resolve_gguf(local.gguf) == bundled_gguf()
 
 
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        ({"provider": "anthropic"}, "Input should be 'local', 'openai' or 'ollama'"),
+        ({"provider": "anthropic"}, "unknown provider 'anthropic'; use local, openai, ollama"),
+        ({"provider": "Local Model"}, "should match pattern"),
+        ({"plugins": ["not a module"]}, "should match pattern"),
         ({"local": {"ggfu": "x.gguf"}}, "Extra inputs are not permitted"),
         ({"local": {"context_size": 16}}, "greater than or equal to 256"),
         ({"local": {"parallel": 0}}, "greater than or equal to 1"),
@@ -258,8 +268,37 @@ def test_prompt_front_matter_overrides_provider_and_model(
 
 
 def test_unknown_provider_is_a_clear_error() -> None:
-    with pytest.raises(ModelConfigError, match="unknown model provider 'anthropic'"):
+    with pytest.raises(ModelConfigError, match="unknown model provider 'anthropic'") as raised:
         chat_model_for(ModelSettings(), PARAMS, provider="anthropic")
+    assert "local, ollama, openai" in (raised.value.hint or "")
+
+
+def test_a_plugin_named_in_config_provides_a_provider() -> None:
+    """The scripted cast is a plugin like any other: config names its module and provider,
+    and the agents' model comes through the same seam as the built-in ones."""
+    settings = ModelSettings(provider="scripted", plugins=("atelier.testing.models",))
+    handle = chat_model_for(settings, PARAMS)
+    assert (handle.provider, handle.model_name) == ("scripted", "scripted")
+    reply = handle.structured({}, "bible").invoke([HumanMessage(content="Create the series "
+                                                                        "bible.")])
+    assert json.loads(str(reply.content))["title"] == "The Lighthouse Keepers"
+    assert {"local", "openai", "ollama", "scripted"} <= set(provider_names())
+
+
+def test_a_plugin_that_cannot_be_imported_is_a_clear_error() -> None:
+    settings = ModelSettings(provider="mine", plugins=("no_such_module.models",))
+    with pytest.raises(ModelConfigError, match=r"'no_such_module\.models' cannot be imported"):
+        chat_model_for(settings, PARAMS)
+
+
+def test_a_provider_registered_in_process_is_selected_like_any_other() -> None:
+    with scripted_provider("echo", lambda messages: '{"said": "hi"}'):
+        handle = chat_model_for(ModelSettings(provider="echo", plugins=("atelier.testing.models",)),
+                                PARAMS)
+        assert handle.model.invoke([HumanMessage(content="x")]).content == '{"said": "hi"}'
+    with pytest.raises(ModelConfigError, match="unknown model provider 'echo'"):
+        chat_model_for(ModelSettings(provider="echo", plugins=("atelier.testing.models",)),
+                       PARAMS)
 
 
 def test_local_model_names_a_prompt_may_use(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ import pytest
 from atelier.agents.models.factory import ChatModelHandle, chat_model_for, timings_of, usage_of
 from atelier.agents.models.local import BUNDLED_GGUF_NAME, LocalModelError, LocalServer
 from atelier.agents.models.settings import LocalModelSettings, ModelSettings
-from atelier.agents.models.throughput import bench_throughput
 from atelier.agents.prompt_file import GenerationParams
+from bench.throughput import bench_throughput
 
 from model_helpers import MESSAGES, SCHEMA, Character
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from atelier.agents.layout_solver import Page
+from atelier.kernel.geometry import Page
 from atelier.pictures import RenderedEpisode, render_episode, render_sheet
 from atelier.pictures.sheet import sheet_svg
 from atelier.pictures.svg import to_bytes

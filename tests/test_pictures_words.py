@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from atelier.agents.layout_solver import Page, PageSpec, PanelRequest, solve_layout
+from atelier.agents.layout_solver import PanelRequest, solve_layout
 from atelier.agents.scriptwriter import DialogueLine, EpisodeScript, Scene
+from atelier.kernel.geometry import Page, PageSpec
 from atelier.pictures import render_episode, render_sheet
 from atelier.pictures import text as T
 from atelier.pictures.episode import figure_styles

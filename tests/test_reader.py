@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -14,12 +13,14 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from langchain_core.messages import BaseMessage
 
+from atelier.agents.models.providers import register_provider
 from atelier.reader import gather, publish_reader, relative_href, render_page
-from atelier.store.database import Store, database_url
+from atelier.store.database import Store
+from atelier.testing.cast import respond
+from atelier.testing.models import scripted_factory
 from atelier.workflows.runner import Runner
-from bench.scripted_studio import respond, scripted_agents
 
-from workflow_helpers import governed_studio, pass_proposal, studio_at
+from workflow_helpers import governed_studio, pass_proposal, studio_at, with_provider
 
 EVIL = "<script>alert(1)</script>"
 # What the hostile cast writes (each within the agents' length limits).
@@ -54,11 +55,13 @@ def hostile_answer(messages: list[BaseMessage]) -> str:
     return hostile(respond(messages))
 
 
-def runner_at(config: Path, answer: Callable[[list[BaseMessage]], str] = hostile_answer
-              ) -> Runner:
-    studio = studio_at(config)
-    store = Store.open(database_url(studio.config, studio.workspace))
-    return Runner(studio, store, agents=scripted_agents(answer=answer))
+register_provider("hostile", scripted_factory(hostile_answer))
+
+
+def runner_at(config: Path, provider: str = "hostile") -> Runner:
+    """A runner whose models are the hostile cast (or, ``"scripted"``, the plain one)."""
+    studio = with_provider(studio_at(config), provider)
+    return Runner(studio, studio.open_store())
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +252,7 @@ def test_reader_pages_are_assets_and_publishing_again_changes_nothing(
 def test_a_page_is_written_as_each_episode_is_published(tmp_path: Path) -> None:
     """A one-episode goal finishes without pausing; its reader exists at once."""
     config = governed_studio(tmp_path, episodes=1, audit_every=1)
-    runner = runner_at(config, answer=respond)
+    runner = runner_at(config, provider="scripted")
     assert runner.start().status == "done"
     assets = runner.studio.workspace.assets_dir
     assert [p.relative_to(assets).as_posix() for p in reader_pages(assets)] == [

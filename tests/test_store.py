@@ -19,6 +19,7 @@ from atelier.store.checkpoints import open_checkpointer
 from atelier.store.errors import libpq_url, redact_url, sqlalchemy_url
 from atelier.store.migrations import MIGRATIONS
 from atelier.store.models import TABLES
+from atelier.studio import Studio
 from atelier.workspace import Workspace
 
 import postgres_helpers
@@ -415,11 +416,14 @@ def test_a_missing_database_or_a_bad_url_is_a_store_error(postgres_server: Postg
 def test_urls_for_sqlalchemy_and_libpq_and_redaction(tmp_path: Path) -> None:
     workspace = Workspace(tmp_path / ".atelier")
     expected = f"sqlite:///{tmp_path / '.atelier' / 'studio.sqlite3'}"
-    assert database_url(Config(), workspace) == expected
+    studio = Studio(config=Config(), workspace=workspace, config_path=tmp_path / "config.toml")
+    assert studio.store_url == expected
     for url in ("postgres://u:p@db:5432/atelier", "postgresql://u:p@db:5432/atelier"):
         config = Config.model_validate({"storage": {"url": url}})
-        assert database_url(config, workspace) == "postgresql+psycopg://u:p@db:5432/atelier"
-        assert libpq_url(database_url(config, workspace)) == "postgresql://u:p@db:5432/atelier"
+        assert database_url(config.storage.url, workspace.database_file) == \
+            "postgresql+psycopg://u:p@db:5432/atelier"
+        assert libpq_url(database_url(url, workspace.database_file)) == \
+            "postgresql://u:p@db:5432/atelier"
     assert redact_url("postgresql://u:p@ss@db/x") == "postgresql://u:***@db/x"
     assert redact_url("postgres://u:p/s@db:5432/x") == "postgres://u:***@db:5432/x"
     assert redact_url("postgresql://db/x?user=u&password=pw&x=1") == (

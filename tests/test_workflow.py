@@ -3,7 +3,6 @@ audits that pause for the DAO, resume in a new process, defeat, tampering and re
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from atelier.agents.prompt_file import load_prompt
-from atelier.store.database import Store, database_url
+from atelier.store.database import Store
+from atelier.testing.models import scripted_provider
 from atelier.workflows.context import WorkflowError
 from atelier.workflows.runner import Runner, RunPaused
-from bench.scripted_studio import scripted_agents
 
-from workflow_helpers import governed_studio, pass_proposal, studio_at
+from workflow_helpers import governed_studio, pass_proposal, studio_at, with_provider
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -24,9 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 def runner_at(config: Path, events: list[dict] | None = None) -> Runner:
     """A runner as a fresh process would build it: new Studio, new Store."""
     studio = studio_at(config)
-    store = Store.open(database_url(studio.config, studio.workspace))
     sink = events.append if events is not None else None
-    return Runner(studio, store, agents=scripted_agents(), on_event=sink)
+    return Runner(studio, studio.open_store(), on_event=sink)
 
 
 def draft_rewrite(config: Path) -> str:
@@ -184,7 +182,7 @@ def test_rerunning_interrupted_nodes_duplicates_no_proposal_or_asset(
 
 
 def test_an_agent_that_gives_up_fails_the_run_and_resume_retries_it(tmp_path: Path) -> None:
-    from bench.scripted_studio import respond
+    from atelier.testing.cast import respond
 
     config = governed_studio(tmp_path, episodes=1, audit_every=1)
     broken = {"layout": True}
@@ -194,25 +192,26 @@ def test_an_agent_that_gives_up_fails_the_run_and_resume_retries_it(tmp_path: Pa
             return "not json"
         return respond(messages)
 
-    studio = studio_at(config)
-    store = Store.open(database_url(studio.config, studio.workspace))
-    runner = Runner(studio, store, agents=scripted_agents(answer=flaky))
     from atelier.agents.structured import AgentOutputError
 
-    with pytest.raises(AgentOutputError):
-        runner.start()
-    assert store.run(1).status == "failed"
-    assert "layout agent gave no valid page layout" in store.run(1).message
-    failed = [c for c in store.calls(1) if c.outcome != "ok"]
-    assert [c.agent for c in failed] == ["layout"]
-    broken["layout"] = False
-    assert runner.resume(1).status == "done"
+    with scripted_provider("flaky", flaky):
+        studio = with_provider(studio_at(config), "flaky")
+        store = studio.open_store()
+        runner = Runner(studio, store)
+        with pytest.raises(AgentOutputError):
+            runner.start()
+        assert store.run(1).status == "failed"
+        assert "layout agent gave no valid page layout" in store.run(1).message
+        failed = [c for c in store.calls(1) if c.outcome != "ok"]
+        assert [c.agent for c in failed] == ["layout"]
+        broken["layout"] = False
+        assert runner.resume(1).status == "done"
     # Finished nodes did not run again: one bible call in all.
     assert sum(c.task == "bible" for c in store.calls(1)) == 1
 
 
 def test_audit_report_numbers_come_from_the_call_log(paused: tuple[Path, str, str]) -> None:
-    config, _, _ = paused
+    config, _, new_hash = paused
     store = runner_at(config).store
     audit = store.audits(1)[0]
     calls = store.calls(1)
@@ -221,8 +220,8 @@ def test_audit_report_numbers_come_from_the_call_log(paused: tuple[Path, str, st
                if line.startswith("| scriptwriter"))
     assert f"| {len(scriptwriter)} | 0 | 0 |" in row
     assert "```diff" in audit.report_markdown and "temperature: 0.6" in audit.report_markdown
-    data = json.loads(json.dumps(audit.proposed_prompts))
-    assert list(data) == ["scriptwriter"]
+    assert audit.proposed_prompts == {"scriptwriter": new_hash}
+    assert f"hash={new_hash}" in audit.report_markdown  # the full text rides along
 
 
 def test_a_run_pauses_and_resumes_with_postgres_store_and_checkpointer(

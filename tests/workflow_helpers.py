@@ -1,50 +1,52 @@
-"""A governed studio ready to run: DAO deployed with the founding prompts, a goal approved,
-working prompt files copied into the test folder (so tests may edit them)."""
+"""A governed studio ready to run (``atelier.testing.studio``): DAO deployed with the
+founding prompts, the Lighthouse goal approved, working prompt files copied into the test
+folder (so tests may edit them), the scripted cast selected in config.toml.
+
+Founding a studio takes seconds of chain work, so each kind of studio is built once per test
+session (in a temporary folder) and copied into every test that asks for it.
+"""
 
 from __future__ import annotations
 
+import atexit
 import shutil
+import tempfile
 from pathlib import Path
 
 from atelier.studio import Studio
+from atelier.testing import studio as testing
+from atelier.testing.studio import FAST_GOVERNANCE as FAST
+from atelier.testing.studio import MEMBERS, pass_proposal, with_provider
 
-from cli_helpers import atelier, write_config
+__all__ = ["FAST", "MEMBERS", "governed_studio", "ok", "pass_proposal", "studio_at",
+           "with_provider"]
 
-REPO_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
-MEMBERS = ("alice", "bob", "carol")
+_templates: dict[tuple[int, int, str, str], Path] = {}
+_template_root: Path | None = None
 
 
 def governed_studio(folder: Path, *, episodes: int = 2, audit_every: int = 1,
-                    extra_config: str = "") -> Path:
-    """config.toml of a studio whose goal 1 is approved; returns its path."""
-    shutil.copytree(REPO_PROMPTS, folder / "prompts")
-    config = write_config(folder, FAST + extra_config)
-    ok(atelier(config, "init"))
-    ok(atelier(config, "goal", "propose", "--title", "The Lighthouse Keepers", "--brief",
-               "Two keepers and a storm.", "--episodes", str(episodes), "--audit-every",
-               str(audit_every)))
-    pass_proposal(config, 1)
-    return config
+                    extra_config: str = "", provider: str = "scripted") -> Path:
+    """config.toml of a studio in ``folder`` whose goal 1 is approved; returns its path."""
+    key = (episodes, audit_every, extra_config, provider)
+    if key not in _templates:
+        _templates[key] = testing.governed_studio(
+            _new_template_folder(), episodes=episodes, audit_every=audit_every,
+            extra_config=extra_config, provider=provider)
+    for item in _templates[key].parent.iterdir():
+        copy = shutil.copytree if item.is_dir() else shutil.copy2
+        copy(item, folder / item.name)
+    return folder / "config.toml"
 
 
-FAST = """
-[governance]
-voting_delay = "10s"
-voting_period = "5m"
-timelock_delay = "1m"
-"""
-
-
-def pass_proposal(config: Path, number: int, *, support: str = "for") -> None:
-    """Members vote; time passes; a passed proposal is queued and executed."""
-    ok(atelier(config, "chain", "advance", "11s"))
-    for member in MEMBERS:
-        ok(atelier(config, "vote", str(number), support, "--as", member))
-    ok(atelier(config, "chain", "advance", "5m"))
-    if support == "for":
-        ok(atelier(config, "queue", str(number)))
-        ok(atelier(config, "chain", "advance", "1m"))
-        ok(atelier(config, "execute", str(number)))
+def _new_template_folder() -> Path:
+    global _template_root
+    if _template_root is None:
+        _template_root = Path(tempfile.mkdtemp(prefix="atelier-studio-templates-"))
+        atexit.register(shutil.rmtree, _template_root, ignore_errors=True)
+    folder = _template_root / str(len(_templates))
+    folder.mkdir()
+    return folder
 
 
 def ok(result: object) -> None:

@@ -21,15 +21,15 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from atelier.agents import AGENTS
-from atelier.workflows.context import RunContext, WorkflowError, emit
+from atelier.workflows.context import RunContext, StudioServices, WorkflowError, emit
 from atelier.workflows.state import RunState
 from atelier.workflows.sync import changed_drafts
 
 if TYPE_CHECKING:
     from atelier.agents.prompt_file import PromptFile
+    from atelier.governance.proposals import Proposal
     from atelier.store.database import Store
     from atelier.store.models import Audit, ModelCall, Run
-    from atelier.studio import Studio
 
 
 @dataclass(frozen=True)
@@ -110,10 +110,18 @@ class AuditReport:
 
     def description(self) -> str:
         """The proposal description: the report, then each proposed prompt in full."""
-        from atelier.prompt_proposals import prompt_sections
+        from atelier.workflows.prompt_versions import prompt_sections
 
         changes = {r.agent: (r.proposed, r.approved_text) for r in self.rewrites}
         return self.markdown() + "\n".join(prompt_sections(changes))
+
+
+def waiting_audit(store: Store, run_id: int, values: RunState | dict[str, Any]
+                  ) -> tuple[int, Audit | None]:
+    """The audit checkpoint a run is at (or waits on), from its graph state: its index and
+    its latest revision in the store (None before it is recorded)."""
+    index = (values.get("audits") or 0) + 1
+    return index, store.latest_audit(run_id, index)
 
 
 def run_key(run: Run) -> bytes:
@@ -121,13 +129,12 @@ def run_key(run: Run) -> bytes:
     return keccak(text=f"atelier-run:{run.id}:{run.created_at.isoformat()}")
 
 
-def pending_rewrites(studio: Studio, approved: dict[str, str]) -> list[PromptRewrite]:
+def pending_rewrites(studio: StudioServices, approved: dict[str, str]) -> list[PromptRewrite]:
     """Working prompt files that differ from the approved versions: the drafts an audit
     carries to the members. A broken draft stops the audit with the loader's message."""
     from atelier.agents.prompt_file import load_prompt
-    from atelier.agents.prompt_store import PromptStore
 
-    store = PromptStore(studio.workspace.prompt_store_dir)
+    store = studio.prompt_store
     rewrites = []
     for agent, path in changed_drafts(studio, approved).items():
         working = load_prompt(path)
@@ -158,7 +165,7 @@ def build_report(store: Store, run: Run, state: RunState, index: int, revision: 
     )
 
 
-def open_audit(studio: Studio, store: Store, run: Run, state: RunState, index: int,
+def open_audit(studio: StudioServices, store: Store, run: Run, state: RunState, index: int,
                revision: int) -> Audit:
     """Store the audit, then open its proposal (both idempotent)."""
     from atelier.store.models import Audit
@@ -182,47 +189,43 @@ def open_audit(studio: Studio, store: Store, run: Run, state: RunState, index: i
     return audit
 
 
-def _store_drafts(studio: Studio, rewrites: list[PromptRewrite]) -> None:
-    from atelier.agents.prompt_store import PromptStore
-
-    prompts = PromptStore(studio.workspace.prompt_store_dir)
+def _store_drafts(studio: StudioServices, rewrites: list[PromptRewrite]) -> None:
+    prompts = studio.prompt_store
     for rewrite in rewrites:
         prompts.put(rewrite.proposed.normalized_text)
 
 
-def _record_proposed(studio: Studio, audit: Audit) -> None:
-    from atelier.agents.prompt_store import PromptStore
-
-    prompts = PromptStore(studio.workspace.prompt_store_dir)
+def _record_proposed(studio: StudioServices, audit: Audit) -> None:
+    prompts = studio.prompt_store
     for agent, digest in audit.proposed_prompts.items():
         prompts.record(agent, bytes.fromhex(digest[2:]), event="proposed",
                        proposal=str(audit.proposal_number), note=f"audit {audit.index}")
 
 
-def _propose(studio: Studio, run: Run, audit: Audit) -> Any:
-    operator = studio.config.workflow.operator
-    signer = studio.signer(operator)
+def _propose(studio: StudioServices, run: Run, audit: Audit) -> Proposal:
+    signer = studio.operator()
     with studio.session() as dao:
-        actions = [dao.registry_action("recordAudit", run_key(run), audit.index,
-                                       bytes.fromhex(audit.report_hash[2:]))]
-        actions += [dao.registry_action("setPromptHash", agent, bytes.fromhex(digest[2:]))
-                    for agent, digest in sorted(audit.proposed_prompts.items())]
-        return dao.propose(signer, actions, audit.report_markdown)
+        return dao.propose_audit(
+            signer, run_key=run_key(run), index=audit.index,
+            report_hash=bytes.fromhex(audit.report_hash[2:]),
+            prompt_hashes={agent: bytes.fromhex(digest[2:])
+                           for agent, digest in audit.proposed_prompts.items()},
+            description=audit.report_markdown,
+        )
 
 
 def audit_checkpoint(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     context = runtime.context
     studio, store = context.get_studio(), context.get_store()
     run = store.run(state["run_id"])
-    index = (state.get("audits") or 0) + 1
-    latest = store.latest_audit(run.id, index)
+    index, latest = waiting_audit(store, run.id, state)
     audit = open_audit(studio, store, run, state, index, latest.revision if latest else 1)
     final = state["episode"] > state["episodes"]
     if latest is None or latest.proposal_id is None:  # not when resuming after the vote
         from atelier.reader import publish_reader
 
         # The reader lists the audits; show this one (and its proposal) right away.
-        publish_reader(store, studio.workspace.assets_dir, run.id, goal=state.get("goal"))
+        publish_reader(store, studio.assets_dir, run.id, goal=state.get("goal"))
         emit("audit", index=index, proposal=audit.proposal_number, final=final,
              prompts=audit.proposed_prompts)
     if final:  # nothing left to resume into: the report still goes to the members

@@ -1,37 +1,86 @@
-"""The run-time context of the production graph: the studio, its store, the agents' models.
+"""The run-time context of the production graph: the studio's services and its store.
 
-LangGraph hands ``RunContext`` to every node. In-process callers (the CLI, tests, benches)
-pass ready objects; LangGraph's server can only pass plain values, so every object is also
-built on first use from ``config_path`` / ``workspace`` and kept for the process.
+LangGraph hands ``RunContext`` to every node. What the nodes need from a studio is the
+``StudioServices`` protocol below, in the workflow's own words; the shell's ``Studio``
+(``atelier.studio``) provides it. In-process callers (the CLI, tests, benches) pass a ready
+studio; LangGraph's server can only pass plain values, so ``atelier.served_graph`` subclasses
+``RunContext`` to build the studio from ``config_path`` / ``workspace`` on first use.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from atelier.errors import AtelierError
+from atelier.kernel.errors import AtelierError
 
 if TYPE_CHECKING:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
     from atelier.agents.calls import CallLog
     from atelier.agents.context import AgentContext
     from atelier.agents.prompt_file import PromptFile
+    from atelier.agents.prompt_store import PromptStore
+    from atelier.governance.accounts import Signer
+    from atelier.governance.dao import StudioDAO
+    from atelier.pictures.settings import PicturesSettings
     from atelier.store.database import Store
-    from atelier.studio import Studio
 
 
 class WorkflowError(AtelierError):
     """The run cannot go on as asked (a missing prompt version, an inactive goal, ...)."""
 
 
-class AgentFactory(Protocol):
-    """Builds an agent's context for one approved prompt version; the seam where tests and
-    benchmarks put a scripted model."""
+class StudioServices(Protocol):
+    """What a production run needs from its studio."""
 
-    def __call__(self, agent: str, prompt: PromptFile, log: CallLog) -> AgentContext: ...
+    @property
+    def assets_dir(self) -> Path:
+        """Where runs write their files (``run-N/...``)."""
+        ...
+
+    @property
+    def prompt_store(self) -> PromptStore:
+        """Prompt versions by content hash."""
+        ...
+
+    @property
+    def pictures(self) -> PicturesSettings:
+        """Who paints the panels."""
+        ...
+
+    @property
+    def max_concurrency(self) -> int:
+        """Graph branches (character sheets) run at once."""
+        ...
+
+    def working_prompt_path(self, agent: str) -> Path:
+        """The agent's working prompt file (a draft until governance approves it)."""
+        ...
+
+    def session(self) -> AbstractContextManager[StudioDAO]:
+        """The studio's DAO on its chain, for one atomic piece of chain work."""
+        ...
+
+    def operator(self) -> Signer:
+        """The account that opens audit proposals."""
+        ...
+
+    def agent_context(self, agent: str, prompt: PromptFile, log: CallLog) -> AgentContext:
+        """The agent with an approved prompt version, on the chat model config picks."""
+        ...
+
+    def open_store(self) -> Store:
+        """The studio's store."""
+        ...
+
+    def open_checkpointer(self) -> AbstractContextManager[BaseCheckpointSaver]:
+        """Where the graph's checkpoints live."""
+        ...
 
 
 @dataclass
@@ -40,48 +89,47 @@ class RunContext:
     config_path: str = "config.toml"
     #: The studio's workspace folder; None = [workspace] path from the config.
     workspace: str | None = None
-    #: Ready objects from an in-process caller; built from the paths above when absent.
-    studio: Studio | None = None
+    #: Ready objects from an in-process caller; see ``load_studio`` when absent.
+    studio: StudioServices | None = None
     store: Store | None = None
-    agents: AgentFactory | None = None
     #: Called with each progress event (``emit``), from the node's thread.
     progress: Callable[[dict[str, Any]], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _prompts: dict[str, PromptFile] = field(default_factory=dict, repr=False, compare=False)
 
-    def get_studio(self) -> Studio:
+    def load_studio(self) -> StudioServices:
+        """The studio of ``config_path`` / ``workspace``, for callers that pass only those
+        (LangGraph's server; ``atelier.served_graph`` provides it)."""
+        raise WorkflowError(
+            "this run context has no studio",
+            hint="pass RunContext(studio=...), or serve the graph from atelier.served_graph",
+        )
+
+    def get_studio(self) -> StudioServices:
         with self._lock:
             if self.studio is None:
-                from atelier.studio import Studio
-
-                workspace = Path(self.workspace) if self.workspace else None
-                self.studio = Studio.load(Path(self.config_path), workspace)
+                self.studio = self.load_studio()
             return self.studio
 
     def get_store(self) -> Store:
         studio = self.get_studio()
         with self._lock:
             if self.store is None:
-                from atelier.store.database import Store, database_url
-
-                self.store = Store.open(database_url(studio.config, studio.workspace))
+                self.store = studio.open_store()
             return self.store
 
     def agent(self, agent: str, prompt_hash: str, log: CallLog) -> AgentContext:
         """The agent with the prompt version governance approved (by content hash)."""
-        factory = self.agents or self._configured_agent
-        return factory(agent, self._prompt(agent, prompt_hash), log)
+        return self.get_studio().agent_context(agent, self._prompt(agent, prompt_hash), log)
 
     def _prompt(self, agent: str, prompt_hash: str) -> PromptFile:
         """The prompt version by content hash; parsed once per process (versions never
         change: a new text is a new hash)."""
-        from atelier.agents.prompt_store import PromptStore
-
         with self._lock:
             cached = self._prompts.get(prompt_hash)
         if cached is not None:
             return cached
-        store = PromptStore(self.get_studio().workspace.prompt_store_dir)
+        store = self.get_studio().prompt_store
         digest = bytes.fromhex(prompt_hash.removeprefix("0x"))
         if not store.has(digest):
             raise WorkflowError(
@@ -93,14 +141,6 @@ class RunContext:
         with self._lock:
             self._prompts[prompt_hash] = prompt
         return prompt
-
-    def _configured_agent(self, agent: str, prompt: PromptFile, log: CallLog) -> AgentContext:
-        from atelier.agent_runtime import agent_context
-
-        studio = self.get_studio()
-        return agent_context(agent, prompt, studio.config, log,
-                             base_dir=studio.config_path.resolve().parent)
-
 
 
 def emit(event: str, **fields: Any) -> None:

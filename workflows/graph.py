@@ -5,11 +5,15 @@
     → write_script (next episode) | audit_checkpoint (every K episodes) | END
     audit_checkpoint → sync_governance (after the members' decision) | END (after the last)
 
-``graph`` (no checkpointer) is what ``langgraph.json`` serves; the CLI compiles
-``build_graph()`` with its own checkpointer.
+``build_graph()`` is the one place this wiring is written. The Runner compiles it with its
+checkpointer; ``atelier.served_graph`` compiles it for LangGraph's server; the graph
+benchmark swaps nodes, routers or the state type to compare the same shape doing less.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
@@ -27,33 +31,59 @@ from atelier.workflows.routes import after_audit, after_publish, after_sync
 from atelier.workflows.state import RunInput, RunOutput, RunState
 from atelier.workflows.sync import sync_governance
 
+#: The nine nodes, in production order.
+NODES: dict[str, Callable[..., dict[str, Any]]] = {
+    "sync_governance": sync_governance,
+    "plan_series": plan_series,
+    "write_script": write_script,
+    "design_character": design_character,
+    "layout_pages": layout_pages,
+    "render": render,
+    "review": review,
+    "publish": publish,
+    "audit_checkpoint": audit_checkpoint,
+}
+ROUTERS: dict[str, Callable[..., Any]] = {
+    "after_sync": after_sync,
+    "route_designs": route_designs,
+    "after_publish": after_publish,
+    "after_audit": after_audit,
+}
 
-def build_graph() -> StateGraph[RunState, RunContext, RunInput, RunOutput]:
-    builder = StateGraph(RunState, context_schema=RunContext, input_schema=RunInput,
-                         output_schema=RunOutput)
-    builder.add_node("sync_governance", sync_governance)
-    builder.add_node("plan_series", plan_series)
-    builder.add_node("write_script", write_script)
-    builder.add_node("design_character", design_character)
-    builder.add_node("layout_pages", layout_pages)
-    builder.add_node("render", render)
-    builder.add_node("review", review)
-    builder.add_node("publish", publish)
-    builder.add_node("audit_checkpoint", audit_checkpoint)
+
+def build_graph(
+    *,
+    nodes: Mapping[str, Callable[..., dict[str, Any]]] | None = None,
+    routers: Mapping[str, Callable[..., Any]] | None = None,
+    state_schema: type[Any] = RunState,
+    context_schema: type[Any] | None = RunContext,
+    input_schema: type[Any] | None = RunInput,
+    output_schema: type[Any] | None = RunOutput,
+) -> StateGraph[Any, Any, Any, Any]:
+    """The production graph, uncompiled. ``nodes`` and ``routers`` replace the production
+    ones by name (keys of ``NODES`` / ``ROUTERS``); the edges stay as drawn above."""
+    unknown = set(nodes or {}) - set(NODES) | set(routers or {}) - set(ROUTERS)
+    if unknown:
+        raise ValueError(f"build_graph: no node or router {', '.join(sorted(unknown))}")
+    node = {**NODES, **(nodes or {})}
+    route = {**ROUTERS, **(routers or {})}
+    builder = StateGraph(state_schema, context_schema=context_schema,
+                         input_schema=input_schema, output_schema=output_schema)
+    for name, function in node.items():
+        builder.add_node(name, function)
 
     builder.add_edge(START, "sync_governance")
-    builder.add_conditional_edges("sync_governance", after_sync, ["plan_series", "write_script"])
+    builder.add_conditional_edges("sync_governance", route["after_sync"],
+                                  ["plan_series", "write_script"])
     builder.add_edge("plan_series", "write_script")
-    builder.add_conditional_edges("write_script", route_designs,
+    builder.add_conditional_edges("write_script", route["route_designs"],
                                   ["design_character", "layout_pages"])
     builder.add_edge("design_character", "layout_pages")
     builder.add_edge("layout_pages", "render")
     builder.add_edge("render", "review")
     builder.add_edge("review", "publish")
-    builder.add_conditional_edges("publish", after_publish,
+    builder.add_conditional_edges("publish", route["after_publish"],
                                   ["write_script", "audit_checkpoint", END])
-    builder.add_conditional_edges("audit_checkpoint", after_audit, ["sync_governance", END])
+    builder.add_conditional_edges("audit_checkpoint", route["after_audit"],
+                                  ["sync_governance", END])
     return builder
-
-
-graph = build_graph().compile()

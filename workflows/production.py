@@ -48,7 +48,7 @@ def agent_for(runtime: Runtime[RunContext], state: RunState | DesignTask, agent:
 
 
 def run_dir(runtime: Runtime[RunContext], run_id: int) -> Path:
-    return runtime.context.get_studio().workspace.assets_dir / f"run-{run_id}"
+    return runtime.context.get_studio().assets_dir / f"run-{run_id}"
 
 
 def episode_dir(runtime: Runtime[RunContext], run_id: int, episode: int) -> Path:
@@ -66,7 +66,7 @@ def write_json(path: Path, data: Any) -> None:
 
 def produced_file(runtime: Runtime[RunContext], path: Path, kind: str, episode: int | None,
                   agent: str | None = None, ctx: AgentContext | None = None) -> ProducedFile:
-    assets = runtime.context.get_studio().workspace.assets_dir
+    assets = runtime.context.get_studio().assets_dir
     entry: ProducedFile = {"kind": kind, "path": path.relative_to(assets).as_posix(),
                            "episode": episode, "agent": agent, "params": {}}
     if ctx is not None:

@@ -20,8 +20,8 @@ from atelier.workflows.state import ProducedFile, RunState
 
 def render(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     from atelier.agents.designer import CharacterSheet
-    from atelier.agents.layout_solver import page_from_dict
     from atelier.agents.scriptwriter import SeriesBible
+    from atelier.kernel.geometry import page_from_dict
     from atelier.pictures import render_episode, render_sheet
 
     number = state["episode"]
@@ -37,7 +37,7 @@ def render(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     # kept in the episode's folder, so a resumed run asks for none of them again.
     rendered = render_episode(script_of(state), pages, sheets, bible, out,
                               series_title=bible.title,
-                              art=runtime.context.get_studio().config.pictures)
+                              art=runtime.context.get_studio().pictures)
     files: list[ProducedFile] = [
         produced_file(runtime, rendered.title_svg, "title_svg", number, "render"),
         produced_file(runtime, rendered.title_png, "title_png", number, "render"),
@@ -86,7 +86,7 @@ def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     from atelier.store.models import Asset, Episode
 
     store = runtime.context.get_store()
-    assets_dir = runtime.context.get_studio().workspace.assets_dir
+    assets_dir = runtime.context.get_studio().assets_dir
     run_id, number = state["run_id"], state["episode"]
     for entry in state.get("files") or []:
         path = assets_dir / entry["path"]

@@ -14,20 +14,29 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from atelier.errors import AtelierError
-from atelier.workflows.context import AgentFactory, RunContext, WorkflowError
+from atelier.governance.proposal_state import ProposalState
+from atelier.kernel.errors import AtelierError
+from atelier.workflows.audit import waiting_audit
+from atelier.workflows.context import RunContext, StudioServices, WorkflowError
 
 if TYPE_CHECKING:
     from langgraph.graph.state import CompiledStateGraph
 
     from atelier.store.database import Store
     from atelier.store.models import Audit, Run
-    from atelier.studio import Studio
 
 #: Receives the progress events the nodes emit (see ``workflows.context.emit``).
 EventSink = Callable[[dict[str, Any]], None]
 
-_CLOSED = {"Defeated": "defeated", "Expired": "expired", "Canceled": "canceled"}
+#: Proposal states that end an audit without approving it, as the store records them.
+_CLOSED = {ProposalState.Defeated: "defeated", ProposalState.Expired: "expired",
+           ProposalState.Canceled: "canceled"}
+_NEXT_STEP = {
+    ProposalState.Pending: "voting has not opened yet",
+    ProposalState.Active: "members vote: `atelier vote {n} for --as NAME`",
+    ProposalState.Succeeded: "queue it: `atelier queue {n}`",
+    ProposalState.Queued: "execute it after the timelock: `atelier execute {n}`",
+}
 
 
 @dataclass(frozen=True)
@@ -46,9 +55,8 @@ class RunPaused(AtelierError):
 
 @dataclass
 class Runner:
-    studio: Studio
+    studio: StudioServices
     store: Store
-    agents: AgentFactory | None = None  # None: the models config.toml names
     on_event: EventSink | None = None
 
     # -- public API -------------------------------------------------------------------------
@@ -107,11 +115,10 @@ class Runner:
             snapshot = graph.get_state(self._config(run))
         if not snapshot.interrupts:
             raise WorkflowError(f"run {run.id} is not paused at an audit")
-        index = (snapshot.values.get("audits") or 0) + 1
-        latest = self.store.latest_audit(run.id, index)
+        index, latest = waiting_audit(self.store, run.id, snapshot.values)
         if latest is not None and latest.status not in _CLOSED.values():
             self._refresh(latest)
-            latest = self.store.latest_audit(run.id, index)
+            _, latest = waiting_audit(self.store, run.id, snapshot.values)
         if latest is not None and latest.status not in _CLOSED.values():
             raise WorkflowError(
                 f"audit proposal {latest.proposal_number} is still {latest.status}",
@@ -126,23 +133,19 @@ class Runner:
     # -- internals --------------------------------------------------------------------------
     @contextmanager
     def _graph(self) -> Iterator[CompiledStateGraph[Any, Any, Any, Any]]:
-        from atelier.store.checkpoints import open_checkpointer
         from atelier.workflows.graph import build_graph
 
-        url = self.studio.config.storage.url
-        with open_checkpointer(url, self.studio.workspace.checkpoints_file) as saver:
+        with self.studio.open_checkpointer() as saver:
             yield build_graph().compile(checkpointer=saver)
 
     def _config(self, run: Run) -> dict[str, Any]:
         # Each episode takes ~8 graph steps; leave room for audits and retries.
         return {"configurable": {"thread_id": run.thread_id},
-                "max_concurrency": self.studio.config.workflow.max_concurrency,
+                "max_concurrency": self.studio.max_concurrency,
                 "recursion_limit": 20 * run.episodes_planned + 50}
 
     def _context(self) -> RunContext:
-        return RunContext(config_path=str(self.studio.config_path),
-                          workspace=str(self.studio.workspace.root), studio=self.studio,
-                          store=self.store, agents=self.agents, progress=self.on_event)
+        return RunContext(studio=self.studio, store=self.store, progress=self.on_event)
 
     def _drive(self, run: Run, graph_input: Any) -> RunOutcome:
         config = self._config(run)
@@ -157,8 +160,7 @@ class Runner:
             self.store.update_run(run.id, status="failed", message=_failure(exc))
             raise
         if snapshot.interrupts:
-            index = (snapshot.values.get("audits") or 0) + 1
-            audit = self.store.latest_audit(run.id, index)
+            _, audit = waiting_audit(self.store, run.id, snapshot.values)
             number = audit.proposal_number if audit else "?"
             run = self.store.update_run(
                 run.id, status="paused", message=f"waiting for audit proposal {number}: "
@@ -170,24 +172,22 @@ class Runner:
                    if last and last.status == "open" else "")
         return RunOutcome(self.store.update_run(run.id, status="done", message=message), last)
 
-    def _refresh(self, audit: Audit) -> str:
+    def _refresh(self, audit: Audit) -> ProposalState:
         """Read the audit proposal's state from the chain into the store; return it."""
         with self.studio.session() as dao:
-            status = dao.status(dao.proposal(str(audit.proposal_number)))
-        state = status.state.name
-        new = "executed" if state == "Executed" else _CLOSED.get(state, "open")
+            state = dao.status(dao.proposal(str(audit.proposal_number))).state
+        new = "executed" if state is ProposalState.Executed else _CLOSED.get(state, "open")
         if new != audit.status:
             self.store.update_audit(audit.id, status=new)
         return state
 
     def _waiting_audit(self, run: Run, values: dict[str, Any]) -> Audit:
-        index = (values.get("audits") or 0) + 1
-        audit = self.store.latest_audit(run.id, index)
+        index, audit = waiting_audit(self.store, run.id, values)
         if audit is None or audit.proposal_number is None:
             raise WorkflowError(f"run {run.id} is paused at audit {index} but has no proposal",
                                 hint="report this as a bug; the run's checkpoint is intact")
         state = self._refresh(audit)
-        if state == "Executed":
+        if state is ProposalState.Executed:
             return audit
         number = audit.proposal_number
         if state in _CLOSED:
@@ -196,12 +196,8 @@ class Runner:
             hint = (f"edit prompts/ if the members asked for changes, then open a revised "
                     f"audit: `atelier audit propose {run.id}`")
         else:
-            message = f"audit proposal {number} is {state}, not executed yet"
-            hint = {"Pending": "voting has not opened yet",
-                    "Active": f"members vote: `atelier vote {number} for --as NAME`",
-                    "Succeeded": f"queue it: `atelier queue {number}`",
-                    "Queued": f"execute it after the timelock: `atelier execute {number}`",
-                    }.get(state, "see `atelier proposals show " + str(number) + "`")
+            message = f"audit proposal {number} is {state.name}, not executed yet"
+            hint = _NEXT_STEP.get(state, "see `atelier proposals show {n}`").format(n=number)
         self.store.update_run(run.id, status="paused", message=message)
         raise RunPaused(message, hint=hint)
 

@@ -8,31 +8,29 @@ proposals carried), and says so when a working prompt file differs from what run
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langgraph.runtime import Runtime
 
 from atelier.agents import AGENTS
-from atelier.workflows.context import RunContext, WorkflowError, emit
+from atelier.workflows.context import RunContext, StudioServices, WorkflowError, emit
 from atelier.workflows.state import RunState
-
-if TYPE_CHECKING:
-    from atelier.governance.dao import StudioDAO
-    from atelier.governance.goals import Goal
-    from atelier.studio import Studio
 
 ZERO_HASH = b"\0" * 32
 
 
 def sync_governance(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    from atelier.agents.prompt_store import PromptStore
-    from atelier.prompt_proposals import recover_from_proposals
+    from atelier.governance.dao import GoalUnavailable
+    from atelier.workflows.prompt_versions import recover_from_proposals
 
     studio = runtime.context.get_studio()
-    store = PromptStore(studio.workspace.prompt_store_dir)
+    store = studio.prompt_store
     with studio.session() as dao:
-        goal = _active_goal(dao, state["goal_id"])
-        approved = {agent: dao.approved_prompt(agent)[0] for agent in AGENTS}
+        try:
+            goal = dao.active_goal(state["goal_id"])
+        except GoalUnavailable as exc:
+            raise WorkflowError(exc.message, hint=exc.hint) from None
+        approved = dao.approved_prompts(AGENTS)
         unapproved = [agent for agent, digest in approved.items() if digest == ZERO_HASH]
         if unapproved:
             raise WorkflowError(
@@ -40,9 +38,9 @@ def sync_governance(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
                 hint="propose the prompt files (`atelier prompts propose "
                 f"{' '.join(unapproved)}`) and have the members approve them",
             )
-        if not all(store.has(digest) for digest in approved.values()):
-            recover_from_proposals(studio, dao)
-        goal_proposal = _goal_proposal(dao, goal)
+        wanted = [digest for digest in approved.values() if not store.has(digest)]
+        if wanted:
+            recover_from_proposals(store, dao, wanted)
     missing = [agent for agent, digest in approved.items() if not store.has(digest)]
     if missing:
         raise WorkflowError(
@@ -57,10 +55,10 @@ def sync_governance(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
         emit("notice", text=notice)
     emit("governance", goal=goal.id, prompts=prompts)
     proposal_ids = list(state.get("proposal_ids") or [])
-    if goal_proposal is not None and goal_proposal not in proposal_ids:
-        proposal_ids.insert(0, goal_proposal)
+    if goal.proposal is not None and str(goal.proposal) not in proposal_ids:
+        proposal_ids.insert(0, str(goal.proposal))
     spec = goal.spec
-    assert spec is not None  # _active_goal refuses goals without their text
+    assert spec is not None  # active_goal refuses goals without their text
     return {
         "goal": spec.model_dump(),
         "audit_every": goal.audit_every,
@@ -71,31 +69,7 @@ def sync_governance(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
     }
 
 
-def _active_goal(dao: StudioDAO, goal_id: int) -> Goal:
-    goal = dao.goal(goal_id)
-    if not goal.active:
-        raise WorkflowError(f"goal {goal_id} is not active",
-                            hint="`atelier goal list` shows the active goals")
-    if goal.spec is None:
-        raise WorkflowError(
-            f"goal {goal_id}'s text is not in any proposal on this chain",
-            hint="goals are created by `atelier goal propose`, whose proposal carries the text",
-        )
-    return goal
-
-
-def _goal_proposal(dao: StudioDAO, goal: Goal) -> str | None:
-    """The number of the proposal that created the goal (provenance of everything made)."""
-    from atelier.governance.goals import GoalSpec
-
-    for proposal in dao.proposals():
-        spec = GoalSpec.from_description(proposal.description)
-        if spec is not None and spec.content_hash == goal.content_hash:
-            return str(proposal.number)
-    return None
-
-
-def changed_drafts(studio: Studio, prompts: dict[str, str]) -> dict[str, Path]:
+def changed_drafts(studio: StudioServices, prompts: dict[str, str]) -> dict[str, Path]:
     """agent -> its working prompt file, where that file differs from the approved hash."""
     from atelier.agents.prompt_file import prompt_hash
 
@@ -107,7 +81,7 @@ def changed_drafts(studio: Studio, prompts: dict[str, str]) -> dict[str, Path]:
     return drafts
 
 
-def _drafts_that_do_not_run(studio: Studio, prompts: dict[str, str]) -> list[str]:
+def _drafts_that_do_not_run(studio: StudioServices, prompts: dict[str, str]) -> list[str]:
     """A working file that differs from the approved version never runs silently."""
     return [
         f"{path} differs from the approved {agent} prompt; this run uses the approved version "

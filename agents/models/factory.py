@@ -65,13 +65,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from atelier.agents.models import providers
+from atelier.agents.models.providers import ModelConfigError
 from atelier.agents.models.settings import (
     LocalModelSettings,
     ModelSettings,
     OllamaSettings,
     OpenAISettings,
 )
-from atelier.errors import AtelierError
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -98,22 +99,17 @@ StructuredMode = Literal[
     "json_schema_strict",  # OpenAI itself: strict when the schema qualifies
     "json_object",  # response_format json_object + schema attached and in the prompt
     "ollama_format",  # Ollama: format=<schema>
-    "none",  # the model is called as is (ScriptedChatModel)
+    "none",  # the model is called as is (a plugin's own model, e.g. the scripted double)
 ]
 
 _DEFAULT_MODES: dict[str, StructuredMode] = {
     "local": "json_schema",
     "openai": "json_schema",
     "ollama": "ollama_format",
-    "scripted": "none",
 }
 
 _OPENAI_HOST = "api.openai.com"
 _PLACEHOLDER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key
-
-
-class ModelConfigError(AtelierError):
-    """The chosen model cannot be set up from the settings (unknown provider, no key...)."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +117,7 @@ class ChatModelHandle:
     """A LangChain chat model and what the call log records about it."""
 
     model: BaseChatModel
-    provider: str  # "local" | "openai" | "ollama" | "scripted"
+    provider: str  # "local" | "openai" | "ollama" | a plugin's name
     model_name: str  # e.g. "SmolLM2-135M-Instruct.Q4_1.gguf" or "gpt-4o-mini"
     #: ``None`` = the provider's usual mode (see ``StructuredMode``).
     structured_mode: StructuredMode | None = field(default=None, compare=False)
@@ -176,20 +172,10 @@ def chat_model_for(
     loaded here (once per process) so a bad path fails now, with a clear message.
     """
     chosen = provider or settings.provider
-    if chosen == "local":
-        return _local_model(settings.local, params, model_name)
-    if chosen == "openai":
-        return _openai_model(settings.openai, params, model_name)
-    if chosen == "ollama":
-        return _ollama_model(settings.ollama, params, model_name)
-    raise ModelConfigError(
-        f"unknown model provider {chosen!r}",
-        hint="use one of: local, openai, ollama (in config.toml [models] provider, or a "
-        "prompt file's model: provider:)",
-    )
+    return providers.provider(chosen, settings.plugins)(settings, params, model_name)
 
 
-def _local_model(
+def local_model(
     settings: LocalModelSettings, params: GenerationParams, model_name: str | None
 ) -> ChatModelHandle:
     from atelier.agents.models.local import LOCAL_TIMEOUT_S, LocalServer
@@ -241,7 +227,7 @@ def _local_gguf(settings: LocalModelSettings, model_name: str | None) -> Any:
     )
 
 
-def _openai_model(
+def openai_model(
     settings: OpenAISettings, params: GenerationParams, model_name: str | None
 ) -> ChatModelHandle:
     base_url = settings.base_url or os.environ.get("OPENAI_BASE_URL") or None
@@ -273,7 +259,7 @@ def _openai_model(
     return ChatModelHandle(model=model, provider="openai", model_name=name, structured_mode=mode)
 
 
-def _ollama_model(
+def ollama_model(
     settings: OllamaSettings, params: GenerationParams, model_name: str | None
 ) -> ChatModelHandle:
     from langchain_ollama import ChatOllama

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from atelier.agents.models.settings import LocalModelSettings
-from atelier.errors import AtelierError
+from atelier.kernel.errors import AtelierError
 
 __all__ = [
     "BUNDLED_GGUF_NAME",

@@ -16,6 +16,8 @@
     host = "http://127.0.0.1:11434"
     model = "llama3.2"
 
+Other providers come from plugin modules (``[models] plugins``; see ``providers``).
+
 Sampling parameters (temperature, top_p, max_tokens, repeat_penalty, seed) are not here:
 they come from each agent's prompt file (``GenerationParams``), because they are part of the
 prompt that governance approves.
@@ -24,10 +26,12 @@ prompt that governance approves.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from atelier.agents.models.providers import BUILTIN_PROVIDERS
 
 __all__ = [
     "LocalModelSettings",
@@ -37,7 +41,19 @@ __all__ = [
     "Provider",
 ]
 
-Provider = Literal["local", "openai", "ollama"]
+#: A provider's name: a built-in one, or one a plugin registers.
+Provider = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+#: A plugin: the dotted name of a module that registers providers when imported.
+PluginModule = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")]
+
+
+def check_provider(name: str | None, plugins: tuple[str, ...]) -> None:
+    """Without plugins only the built-in providers exist: catch a typo at load time."""
+    if name is not None and name not in BUILTIN_PROVIDERS and not plugins:
+        raise ValueError(
+            f"unknown provider {name!r}; use {', '.join(BUILTIN_PROVIDERS)}, or name the "
+            "module that provides it in [models] plugins"
+        )
 
 
 def _http_url(value: str) -> str:
@@ -107,7 +123,15 @@ class OllamaSettings(_Section):
 class ModelSettings(_Section):
     """One agent's model choice: a provider and the settings of each provider."""
 
+    #: Modules that register more providers when imported (see ``providers``).
+    plugins: tuple[PluginModule, ...] = ()
     provider: Provider = "local"
     local: LocalModelSettings = LocalModelSettings()
     openai: OpenAISettings = OpenAISettings()
     ollama: OllamaSettings = OllamaSettings()
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str, info: ValidationInfo) -> str:
+        check_provider(value, info.data.get("plugins", ()))
+        return value

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from atelier.cli.context import studio_of
-from atelier.cli.output import console, emit_json
+from atelier.cli.output import console, emit_json, print_page_note
 from atelier.cli.runs import open_store
 
 assets_app = typer.Typer(help="Assets made by runs, with their provenance.",
@@ -27,18 +27,24 @@ def list_assets(
     episode: Annotated[int | None, typer.Option(help="Only this episode.")] = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind (page_png, script, ...).")]
     = None,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="Show at most this many (0: "
+                                       "all).")] = 100,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
     as_json: JsonOption = False,
 ) -> None:
     """Assets, oldest first."""
     studio = studio_of(ctx)
     with open_store(studio) as store:
         run_id = store.run(run).id if run is not None else None
-        assets = store.assets(run_id, episode, kind)
+        assets = store.assets(run_id, episode, kind, limit=limit or None, offset=offset)
+        total = len(assets) if offset == 0 and (not limit or len(assets) < limit) else \
+            store.count_assets(run_id, episode, kind)
     if as_json:
         emit_json([a.model_dump(mode="json") for a in assets])
         return
     if not assets:
-        console.print("no assets yet: `atelier run start` makes them")
+        console.print("no assets yet: `atelier run start` makes them" if not total else
+                      f"no assets past the first {offset} (there are {total})")
         return
     table = Table("asset", "run", "episode", "kind", "path", "sha256", "agent", "prompt")
     for a in assets:
@@ -46,6 +52,7 @@ def list_assets(
                       a.sha256[:10] + "…", a.agent or "-",
                       (a.prompt_hash or "-")[:12] + ("…" if a.prompt_hash else ""))
     console.print(table)
+    print_page_note(len(assets), offset, total, "assets")
     console.print(f"[dim]files under {studio.workspace.assets_dir}[/]")
 
 

@@ -8,8 +8,8 @@ import typer
 
 from atelier.cli.context import studio_of
 from atelier.cli.output import console, emit_json, utc
-from atelier.durations import format_duration, parse_duration
-from atelier.errors import AtelierError
+from atelier.kernel.durations import format_duration, parse_duration
+from atelier.kernel.errors import AtelierError
 
 chain_app = typer.Typer(help="The chain: status and (local chains) time travel.",
                         no_args_is_help=True)

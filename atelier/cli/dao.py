@@ -10,8 +10,8 @@ from rich.table import Table
 
 from atelier.cli.context import studio_of
 from atelier.cli.output import console, emit_json, utc
-from atelier.durations import format_duration
-from atelier.errors import AtelierError
+from atelier.kernel.durations import format_duration
+from atelier.kernel.errors import AtelierError
 
 if TYPE_CHECKING:
     from atelier.agents.prompt_file import PromptFile
@@ -127,7 +127,7 @@ def status(
             "settings": settings,
             "members": members,
             "goals": [_goal_json(g) for g in goals],
-            "proposals": len(dao.proposals()),
+            "proposals": dao.proposal_count(),
         }
     if as_json:
         emit_json(data)

@@ -20,11 +20,10 @@ from rich.markup import escape
 
 from atelier.cli.context import studio_of
 from atelier.cli.output import console
-from atelier.durations import format_duration
-from atelier.errors import AtelierError
+from atelier.kernel.durations import format_duration
+from atelier.kernel.errors import AtelierError
 
 if TYPE_CHECKING:
-    from atelier.governance.chain.base import DevChain
     from atelier.governance.dao import StudioDAO
     from atelier.governance.proposals import Proposal
     from atelier.studio import Studio
@@ -160,28 +159,29 @@ def _approve_goal(studio: Studio) -> int:
 
 
 def _pass(dao: StudioDAO, proposal: Proposal, reason: str) -> None:
-    """Members vote for; local time skips the delays; anyone queues and executes."""
+    """Members vote for; local time skips the delays; the first member queues and executes."""
     from atelier.governance.accounts import dev_signer
+    from atelier.governance.lifecycle import Ballot, Step, pass_proposal
 
-    chain: DevChain = dao.chain  # type: ignore[assignment]
     gov = dao.settings()
     members = [dao.name_of(a) for a in dao.deployment.founding_members]
-    step(f"waiting out the voting delay ({format_duration(gov['voting_delay'])}) on the "
-         "local chain clock")
-    chain.advance_time(max(proposal.vote_start + 1 - dao.now(), 0))
-    for member in members:
-        dao.vote(dev_signer(member), proposal, "for", reason=reason)
-    tally = dao.status(proposal).tally
-    console.print(f"  {', '.join(members)} vote for: {tally.for_ // 10**18} for, "
-                  f"{tally.against // 10**18} against")
-    chain.advance_time(max(proposal.vote_end + 1 - dao.now(), 0))
-    signer = dev_signer(members[0])
-    dao.queue(signer, proposal)
-    step(f"proposal {proposal.number} passed and is queued; waiting the timelock delay "
-         f"({format_duration(gov['timelock_delay'])})")
-    chain.advance_time(max(dao.status(proposal).eta + 1 - dao.now(), 0))
-    dao.execute(signer, proposal)
-    step(f"proposal {proposal.number} executed")
+
+    def narrate(event: Step, ballot: Ballot | None, receipt: object, seconds: float) -> None:
+        if event == "voting opened":
+            step(f"waiting out the voting delay ({format_duration(gov['voting_delay'])}) on "
+                 "the local chain clock")
+        elif event == "voting closed":
+            tally = dao.status(proposal).tally
+            console.print(f"  {', '.join(members)} vote for: {tally.for_ // 10**18} for, "
+                          f"{tally.against // 10**18} against")
+        elif event == "queued":
+            step(f"proposal {proposal.number} passed and is queued; waiting the timelock delay "
+                 f"({format_duration(gov['timelock_delay'])})")
+        elif event == "executed":
+            step(f"proposal {proposal.number} executed")
+
+    ballots = [Ballot(dev_signer(member), "for", reason) for member in members]
+    pass_proposal(dao, proposal, ballots, executor=dev_signer(members[0]), on_step=narrate)
 
 
 def _draft_rewrite(studio: Studio) -> None:

@@ -24,7 +24,7 @@ from atelier.cli import proposals as proposal_cmds
 from atelier.cli import runs as run_cmds
 from atelier.cli.context import AppContext
 from atelier.cli.output import err_console
-from atelier.errors import AtelierError
+from atelier.kernel.errors import AtelierError
 
 
 class AtelierGroup(TyperGroup):

@@ -35,3 +35,10 @@ def utc(timestamp: int) -> str:
 def short_hash(value: bytes | int, width: int = 10) -> str:
     text = "0x" + value.hex() if isinstance(value, bytes) else f"{value:#x}"
     return text[: width + 2] + "…"
+
+
+def print_page_note(shown: int, offset: int, total: int, what: str) -> None:
+    """Under a paged table: which rows it showed and how to see the rest."""
+    if shown and (offset or shown < total):
+        more = f"; the next with --offset {offset + shown}" if offset + shown < total else ""
+        console.print(f"[dim]{what} {offset + 1} to {offset + shown} of {total:,}{more}[/]")

@@ -17,8 +17,8 @@ from rich.text import Text
 from atelier.agents import AGENTS
 from atelier.cli.context import studio_of
 from atelier.cli.output import console, emit_json
-from atelier.errors import AtelierError
-from atelier.prompt_proposals import proposal_description, recover_from_proposals
+from atelier.kernel.errors import AtelierError
+from atelier.workflows.prompt_versions import proposal_description, recover_from_proposals
 
 if TYPE_CHECKING:
     from atelier.agents.prompt_file import PromptFile
@@ -114,8 +114,8 @@ def diff(ctx: typer.Context, agent: Annotated[str, typer.Argument(help="Agent na
     working = load_working(studio, agent)
     with studio.session() as dao:
         approved_hash, version = dao.approved_prompt(agent)
-        if approved_hash != ZERO_HASH:
-            recover_from_proposals(studio, dao)
+        if approved_hash != ZERO_HASH and not studio.prompt_store.has(approved_hash):
+            recover_from_proposals(studio.prompt_store, dao, [approved_hash])
     if approved_hash == ZERO_HASH:
         console.print(f"{agent} has no approved prompt yet; the whole working file is new")
         return
@@ -145,7 +145,7 @@ def history(ctx: typer.Context, agent: Annotated[str, typer.Argument(help="Agent
     _agent(agent)
     rows = []
     with studio.session() as dao:
-        recover_from_proposals(studio, dao)
+        recover_from_proposals(studio.prompt_store, dao)
         current, version = dao.approved_prompt(agent)
         for proposal in dao.proposals():
             for action in proposal.actions:

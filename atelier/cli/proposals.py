@@ -10,9 +10,9 @@ from rich.table import Table
 
 from atelier.cli.context import studio_of
 from atelier.cli.dao import _goal_json, _print_goals
-from atelier.cli.output import console, emit_json, utc
-from atelier.durations import format_duration
-from atelier.errors import AtelierError
+from atelier.cli.output import console, emit_json, print_page_note, utc
+from atelier.kernel.durations import format_duration
+from atelier.kernel.errors import AtelierError
 
 if TYPE_CHECKING:
     from atelier.governance.proposals import ProposalStatus
@@ -22,6 +22,9 @@ proposals_app = typer.Typer(help="Governance proposals.", no_args_is_help=True)
 
 AsOption = Annotated[str, typer.Option("--as", help="Account that signs.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+LimitOption = Annotated[int, typer.Option("--limit", min=0, help="Show at most this many "
+                                          "(0: all).")]
+OffsetOption = Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")]
 ProposalArg = Annotated[str, typer.Argument(help="Proposal number (or id / 0x id prefix).")]
 
 
@@ -82,16 +85,20 @@ def goal_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 @proposals_app.command("list")
-def proposals_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """List proposals with their state and tally."""
+def proposals_list(ctx: typer.Context, limit: LimitOption = 50, offset: OffsetOption = 0,
+                   as_json: JsonOption = False) -> None:
+    """List proposals, newest first, with their state and tally."""
     with studio_of(ctx).session() as dao:
-        statuses = [dao.status(p) for p in dao.proposals()]
+        total = dao.proposal_count()
+        page = dao.proposals(limit=limit or None, offset=offset, newest_first=True)
+        statuses = [dao.status(p) for p in page]
         names = dao.name_of
         if as_json:
             emit_json([_proposal_json(s, names) for s in statuses])
             return
     if not statuses:
-        console.print("no proposals yet")
+        console.print("no proposals yet" if not total else
+                      f"no proposals past the first {offset} (there are {total})")
         return
     table = Table(title="proposals")
     for column in ("#", "title", "state", "for", "against", "abstain", "proposer", "when"):
@@ -103,6 +110,7 @@ def proposals_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
             _when(s),
         )
     console.print(table)
+    print_page_note(len(statuses), offset, total, "proposals")
 
 
 @proposals_app.command("show")

@@ -28,10 +28,7 @@ STATUS_STYLE = {"running": "cyan", "paused": "yellow", "failed": "red", "done": 
 
 
 def open_store(studio: Studio) -> Store:
-    from atelier.store.database import Store, database_url
-
-    studio.workspace.require_initialised()
-    return Store.open(database_url(studio.config, studio.workspace))
+    return studio.open_store()
 
 
 @contextmanager

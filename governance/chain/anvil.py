@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from atelier.errors import ChainUnavailable
+from atelier.kernel.errors import ChainUnavailable
 
 _REPO_BIN = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "anvil"
 

@@ -24,9 +24,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from atelier.errors import ChainError, ChainUnavailable
 from atelier.governance.chain import logindex
 from atelier.governance.chain.base import DevChain
+from atelier.kernel.errors import ChainError, ChainUnavailable
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock

@@ -49,8 +49,8 @@ from eth_tester.exceptions import TransactionFailed, TransactionNotFound
 from eth_utils import encode_hex
 from eth_utils.decorators import replace_exceptions
 
-from atelier.errors import ChainError
 from atelier.governance.chain.logindex import RawLog
+from atelier.kernel.errors import ChainError
 
 #: Fixed for the life of a chain file (checked against its meta table on open).
 CHAIN_ID = 31337  # anvil's and hardhat's default, so wallets treat both alike

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from atelier.errors import AtelierError, ChainError, ChainUnavailable
 from atelier.governance.chain.base import Chain, DevChain
+from atelier.kernel.errors import AtelierError, ChainError, ChainUnavailable
 
 if TYPE_CHECKING:
     from web3 import Web3

@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from atelier.agents.designer import CharacterSheet
-from atelier.agents.layout_solver import Rect
 from atelier.agents.scriptwriter import BibleCharacter, Mood
+from atelier.kernel.geometry import Rect
 from atelier.pictures import text as T
 from atelier.pictures.figures import HEAD_R, HEAD_Y, HEIGHT, FigureStyle, draw_figure
 from atelier.pictures.output import write_png

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from atelier.agents.prompt_file import PromptFile
+    from atelier.agents.prompt_store import PromptStore
     from atelier.governance.dao import StudioDAO
-    from atelier.studio import Studio
 
 _PROMPT_BLOCK = re.compile(r"````prompty agent=([a-z_]+) hash=(0x[0-9a-f]{64})\n(.*?)\n````",
                            re.DOTALL)
@@ -48,14 +49,20 @@ def prompt_sections(changes: dict[str, tuple[PromptFile, str | None]]) -> list[s
     return lines
 
 
-def recover_from_proposals(studio: Studio, dao: StudioDAO) -> int:
-    """Store prompt texts carried by proposals (from any machine) whose hash checks out."""
+def recover_from_proposals(store: PromptStore, dao: StudioDAO,
+                           wanted: Iterable[bytes] | None = None) -> int:
+    """Store prompt texts carried by proposals (from any machine) whose hash checks out:
+    those of the ``wanted`` hashes, or every one. Returns how many were added."""
     from atelier.agents.prompt_file import prompt_hash
-    from atelier.agents.prompt_store import PromptStore
 
-    store = PromptStore(studio.workspace.prompt_store_dir)
+    if wanted is None:
+        proposals = dao.proposals()
+    else:  # only the proposals that carry one of them: a lookup, not a scan of history
+        found = {p.number: p for digest in wanted
+                 for p in dao.proposals_carrying(f"hash=0x{digest.hex()}")}
+        proposals = [found[n] for n in sorted(found)]
     added = 0
-    for proposal in dao.proposals():
+    for proposal in proposals:
         for _agent_name, (digest, text) in prompt_texts_in(proposal.description).items():
             if not store.has(digest) and prompt_hash(text.encode("utf-8")) == digest:
                 store.put(text)

@@ -17,8 +17,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from atelier.agents.layout_solver import PlacedPanel, Rect
 from atelier.agents.scriptwriter import PanelScript
+from atelier.kernel.geometry import PlacedPanel, Rect
 from atelier.pictures import text as T
 from atelier.pictures.art import PanelArt, place_art
 from atelier.pictures.balloons import Balloon, Kind, draw_balloon, outer_size, text_room

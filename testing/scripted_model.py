@@ -31,7 +31,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from atelier.errors import AtelierError
+from atelier.kernel.errors import AtelierError
 
 __all__ = ["ScriptEntry", "ScriptExhaustedError", "ScriptedChatModel", "estimate_tokens"]
 

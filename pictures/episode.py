@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from atelier.agents.designer import CharacterSheet
-from atelier.agents.layout_solver import Page, PageSpec
 from atelier.agents.scriptwriter import EpisodeScript, SeriesBible
+from atelier.kernel.geometry import Page, PageSpec
 from atelier.pictures import text as T
 from atelier.pictures.art import DRAWN, CharacterArt, ImageProvider, PanelArt
 from atelier.pictures.figures import UNKNOWN, FigureStyle

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Literal
 
-from atelier.agents.layout_solver import Rect
+from atelier.kernel.geometry import Rect
 from atelier.pictures import text as T
 from atelier.pictures.svg import INK, PAPER, Point, el, num, path_d, text_lines
 

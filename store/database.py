@@ -26,20 +26,21 @@ from atelier.store.models import Asset, Audit, Episode, ModelCall, Run, utcnow
 from atelier.store.upsert import upsert
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from atelier.agents.calls import CallRecord
-    from atelier.config import Config
-    from atelier.workspace import Workspace
 
 _RUN_REF = re.compile(r"^(?:run-)?(\d+)$")
 
 
 RowT = TypeVar("RowT", Run, Audit)
 
-def database_url(config: Config, workspace: Workspace) -> str:
-    """``[storage] url`` for SQLAlchemy, or the workspace's SQLite file when it is empty."""
-    if config.storage.url:
-        return sqlalchemy_url(config.storage.url)
-    return f"sqlite:///{workspace.database_file.resolve()}"
+
+def database_url(storage_url: str, sqlite_file: Path) -> str:
+    """``[storage] url`` for SQLAlchemy, or the SQLite file when it is empty."""
+    if storage_url:
+        return sqlalchemy_url(storage_url)
+    return f"sqlite:///{sqlite_file.resolve()}"
 
 
 class Store:
@@ -169,17 +170,24 @@ class Store:
                           insert=values, update=changes)  # fmt: skip
 
     def assets(
-        self, run_id: int | None = None, episode: int | None = None, kind: str | None = None
+        self, run_id: int | None = None, episode: int | None = None, kind: str | None = None,
+        *, limit: int | None = None, offset: int = 0,
     ) -> list[Asset]:
-        query = select(Asset)
-        if run_id is not None:
-            query = query.where(Asset.run_id == run_id)
-        if episode is not None:
-            query = query.where(Asset.episode == episode)
-        if kind is not None:
-            query = query.where(Asset.kind == kind)
+        """Assets in the order they were recorded, optionally filtered and paged."""
+        query = _asset_filter(select(Asset), run_id, episode, kind).order_by(col(Asset.id))
+        if offset:
+            query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
         with self._session() as session:
-            return list(session.exec(query.order_by(col(Asset.id))))
+            return list(session.exec(query))
+
+    def count_assets(
+        self, run_id: int | None = None, episode: int | None = None, kind: str | None = None
+    ) -> int:
+        query = _asset_filter(select(func.count()).select_from(Asset), run_id, episode, kind)
+        with self._session() as session:
+            return int(session.exec(query).one())
 
     def asset(self, asset_id: int) -> Asset:
         with self._session() as session:
@@ -284,6 +292,16 @@ class Store:
     def _require_run(session: Session, run_id: int) -> None:
         if session.get(Run, run_id) is None:
             raise StoreError(f"no run {run_id}", hint="`atelier run list` shows the runs")
+
+
+def _asset_filter(query: Any, run_id: int | None, episode: int | None, kind: str | None) -> Any:
+    if run_id is not None:
+        query = query.where(Asset.run_id == run_id)
+    if episode is not None:
+        query = query.where(Asset.episode == episode)
+    if kind is not None:
+        query = query.where(Asset.kind == kind)
+    return query
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ from typing import Any, ClassVar, Protocol
 
 from PIL import Image, UnidentifiedImageError
 
-from atelier.agents.layout_solver import Rect
 from atelier.agents.scriptwriter import Mood, Shot
-from atelier.errors import AtelierError
+from atelier.kernel.errors import AtelierError
+from atelier.kernel.geometry import Rect
 from atelier.pictures import text as T
 from atelier.pictures.figures import FigureStyle
 from atelier.pictures.staging import draw_backdrop, draw_cast, stage

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from atelier.agents.layout_solver import Page, PageSpec, PlacedPanel
 from atelier.agents.scriptwriter import EpisodeScript, PanelScript, SeriesBible
+from atelier.kernel.geometry import Page, PageSpec, PlacedPanel
 from atelier.pictures import text as T
 from atelier.pictures.art import (
     DRAWN,

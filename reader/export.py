@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from atelier.errors import AtelierError
+from atelier.kernel.errors import AtelierError
 
 if TYPE_CHECKING:
     from atelier.store.database import Store

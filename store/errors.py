@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from atelier.errors import AtelierError
+from atelier.kernel.errors import AtelierError
 
 
 class StoreError(AtelierError):

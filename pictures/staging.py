@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from atelier.agents.layout_solver import Rect
 from atelier.agents.scriptwriter import Mood, Shot
+from atelier.kernel.geometry import Rect
 from atelier.pictures.figures import HEAD_R, HEAD_Y, HEIGHT, FigureStyle, draw_figure, shade
 from atelier.pictures.svg import el
 

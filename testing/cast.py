@@ -1,0 +1,89 @@
+"""A scripted cast for the production graph: each agent's model answers from the request.
+
+Answers are read off the rendered prompt (which task, which character, how many panels), so
+concurrent branches may call in any order. ``respond`` is the Lighthouse cast (from episode
+2 on the gull joins, so later episodes design a new character); ``cast_answer(n)`` is a cast
+of ``n`` characters who are all new in episode 1 (the fan-out benchmark).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+from atelier.testing import lighthouse
+
+Answer = Callable[[list[BaseMessage]], str]
+
+
+def _text(messages: list[BaseMessage]) -> str:
+    return "\n".join(str(m.content) for m in messages)
+
+
+def _panels(cast: list[str]) -> dict[str, Any]:
+    speaker = cast[0]
+    return {"panels": [
+        {"shot": "wide", "action": "Rain lashes the tower.", "characters": cast,
+         "mood": "determined", "dialogue": [], "caption": "That night."},
+        {"shot": "medium", "action": "The keeper raises a lantern.", "characters": cast,
+         "mood": "neutral",
+         "dialogue": [{"speaker": speaker, "text": "Hold the light steady.",
+                       "style": "speech"}], "caption": ""},
+    ]}
+
+
+def respond(messages: list[BaseMessage]) -> str:
+    text = _text(messages)
+    if "Create the series bible." in text:
+        return json.dumps(lighthouse.BIBLE)
+    if match := re.search(r"Outline episode (\d+)", text):
+        episode = int(match.group(1))
+        cast = ["mara", "old_tom"] + (["gull"] if episode > 1 else [])
+        return json.dumps(lighthouse.outline(episode, cast))
+    if match := re.search(r"Characters in this scene: (.+)", text):
+        return json.dumps(_panels([c.strip() for c in match.group(1).split(",")]))
+    if match := re.search(r'\(id "([a-z_]+)"\)', text):
+        return json.dumps(lighthouse.sheet(match.group(1)))
+    if numbers := re.findall(r"^- panel (\d+) \(", text, re.MULTILINE):
+        return json.dumps({"panels": [
+            {"panel": int(n), "emphasis": "large" if i == 0 else "normal",
+             "shot": "medium", "page_break_before": False}
+            for i, n in enumerate(numbers)]})
+    raise AssertionError(f"the scripted studio has no answer for: {text[-300:]!r}")
+
+
+def cast_answer(size: int) -> Answer:
+    """A scripted cast of ``size`` (≤ 4) characters, all in episode 1's first scene."""
+    names = ["Mara", "Tom", "Gull", "Ines"][:size]
+    ids = [n.lower() for n in names]
+    bible = {"title": lighthouse.TITLE, "logline": "Keepers guard a light.",
+             "tone": "mystery", "world": "A rocky island with a lighthouse.",
+             "characters": [{"id": i, "name": n, "role": "supporting", "look": f"{n}'s look.",
+                             "personality": "Curious."} for i, n in zip(ids, names, strict=True)],
+             "arc": "The storm is a messenger."}
+
+    def answer(messages: list[BaseMessage]) -> str:
+        text = _text(messages)
+        if "Create the series bible." in text:
+            return json.dumps(bible)
+        if match := re.search(r"Outline episode (\d+)", text):
+            return json.dumps({"title": f"Storm {match.group(1)}", "summary": "A storm hits.",
+                               "scenes": [{"setting": "The lamp room", "characters": ids,
+                                           "beat": "Everyone meets."},
+                                          {"setting": "The rocks", "characters": ids[:1],
+                                           "beat": "A green light."}]})
+        if match := re.search(r'\(id "([a-z_]+)"\)', text):
+            cid = match.group(1)
+            return json.dumps({
+                "character_id": cid, "name": names[ids.index(cid)], "appearance": "Tall.",
+                "silhouette": "Narrow.", "costume": "A raincoat.",
+                "palette": {"skin": "#E8B894", "hair": "#5A3825", "outfit": "#F2C230",
+                            "accent": "#2B6CB0"},
+                "expressions": ["neutral", "happy"]})
+        return respond(messages)  # scene panels and layout: the Lighthouse cast
+
+    return answer
