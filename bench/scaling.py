@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import BaseMessage
 
+from atelier.kernel.errors import AtelierError
+
 if TYPE_CHECKING:
     from atelier.studio import Studio
 
@@ -46,8 +48,9 @@ timelock_delay = "1m"
 """
 
 
-class FirstModelCall(Exception):
-    """Raised by the bench's model at its first call: the sync is over."""
+class FirstModelCall(AtelierError):
+    """Raised by the bench's model at its first call: the sync is over. (An AtelierError,
+    so the agent passes it on as it is.)"""
 
 
 # -- growing a studio ------------------------------------------------------------------------------
@@ -136,8 +139,10 @@ def _cli(config: Path, *args: str) -> Callable[[], None]:
     return lambda: atelier_command(config, *args) and None
 
 
-def commands(config: Path, size: int, rounds: int) -> dict[str, Callable[[int], None]]:
-    """name -> a function of the round that runs the command once."""
+def commands(config: Path, size: int, rounds: int
+             ) -> dict[str, Callable[[int], float | None]]:
+    """name -> a function of the round that runs the command once (and returns the seconds
+    it took, when the wall time around the call is not the measure)."""
     from atelier.studio import Studio
 
     studio = Studio.load(config)
@@ -161,25 +166,29 @@ def commands(config: Path, size: int, rounds: int) -> dict[str, Callable[[int], 
     }
 
 
-def sync_until_first_call(config: Path) -> None:
-    """``Runner.start`` of goal 1 until its first model call (the run then fails, by design:
-    its row stays in the store, as a crashed run's would)."""
+def sync_until_first_call(config: Path) -> float:
+    """Seconds from ``Runner.start`` of goal 1 to its first model call (the run then fails,
+    by design: its row stays in the store, as a crashed run's would)."""
     from atelier.agents.models.providers import register_provider
     from atelier.studio import Studio
     from atelier.testing.models import scripted_factory
     from atelier.testing.studio import with_provider
     from atelier.workflows.runner import Runner
 
+    called: list[float] = []
+
     def stop(messages: list[BaseMessage]) -> str:
-        raise FirstModelCall
+        called.append(time.perf_counter())
+        raise FirstModelCall("the first model call")
 
     register_provider("bench-first-call", scripted_factory(stop))
     studio = with_provider(Studio.load(config), "bench-first-call")
     with studio.open_store() as store:
+        started = time.perf_counter()
         try:
             Runner(studio, store).start(goal_id=1, episodes=1)
         except FirstModelCall:
-            return
+            return called[0] - started
     raise RuntimeError("the run reached no model call")
 
 
@@ -201,8 +210,9 @@ def run(*, rounds: int = ROUNDS) -> dict[str, Any]:
             for name in names:
                 for size in order:
                     begun = time.perf_counter()
-                    runners[size][name](round_)
-                    samples[name][size].append(time.perf_counter() - begun)
+                    seconds = runners[size][name](round_)
+                    samples[name][size].append(seconds if seconds is not None
+                                               else time.perf_counter() - begun)
     rows = []
     small, large = SIZES[0], SIZES[-1]
     for name in names:

@@ -80,18 +80,31 @@ class StudioDAO:
         the chain; None keeps it in memory for this session)."""
         self.chain = chain
         self.deployment = deployment
-        w3 = chain.w3
-        self.token = w3.eth.contract(address=deployment.token, abi=abi("Reputation"))
-        self.governor = w3.eth.contract(address=deployment.governor, abi=abi("StudioGovernor"))
-        self.timelock = w3.eth.contract(
-            address=deployment.timelock, abi=abi("TimelockController")
-        )
-        self.registry = w3.eth.contract(address=deployment.registry, abi=abi("StudioRegistry"))
         self._names = {to_checksum_address(a): n for a, n in (names or {}).items()}
         self.explain = Explainer(self.name_of, self.number_of)
         self._index_path = index_path
         self._opened_index: ProposalIndex | None = None
         self._index_current = False
+
+    # -- the contracts (built on first use: web3 takes ~20 ms to build each from its ABI) ---
+    @cached_property
+    def token(self) -> Any:
+        return self.chain.w3.eth.contract(address=self.deployment.token, abi=abi("Reputation"))
+
+    @cached_property
+    def governor(self) -> Any:
+        return self.chain.w3.eth.contract(address=self.deployment.governor,
+                                          abi=abi("StudioGovernor"))
+
+    @cached_property
+    def timelock(self) -> Any:
+        return self.chain.w3.eth.contract(address=self.deployment.timelock,
+                                          abi=abi("TimelockController"))
+
+    @cached_property
+    def registry(self) -> Any:
+        return self.chain.w3.eth.contract(address=self.deployment.registry,
+                                          abi=abi("StudioRegistry"))
 
     # -- naming -------------------------------------------------------------------------
     def name_of(self, address: str) -> str:
@@ -253,12 +266,14 @@ class StudioDAO:
         quorum = 0
         if proposal.vote_start < int(self.chain.w3.eth.get_block("latest")["timestamp"]):
             quorum = int(g.quorum(proposal.vote_start).call())
+        # Only a queued (or executed) proposal has an eta; the others read 0 on the chain.
+        queued = state in (ProposalState.Queued, ProposalState.Executed)
         return ProposalStatus(
             proposal=proposal,
             state=state,
             tally=Tally(int(against), int(for_), int(abstain)),
             quorum=quorum,
-            eta=int(g.proposalEta(proposal.id).call()),
+            eta=int(g.proposalEta(proposal.id).call()) if queued else 0,
             now=now,
         )
 
@@ -271,19 +286,21 @@ class StudioDAO:
         return Proposal(**{**proposal.__dict__, "actions": actions})
 
     @cached_property
-    def _contracts_by_address(self) -> dict[str, tuple[str, Any]]:
+    def _contracts_by_address(self) -> dict[str, tuple[str, str]]:
+        """address -> (contract name, attribute holding it)."""
         return {
-            self.deployment.registry: ("StudioRegistry", self.registry),
-            self.deployment.token: ("Reputation", self.token),
-            self.deployment.timelock: ("TimelockController", self.timelock),
-            self.deployment.governor: ("StudioGovernor", self.governor),
+            self.deployment.registry: ("StudioRegistry", "registry"),
+            self.deployment.token: ("Reputation", "token"),
+            self.deployment.timelock: ("TimelockController", "timelock"),
+            self.deployment.governor: ("StudioGovernor", "governor"),
         }
 
     def describe_call(self, target: str, calldata: bytes) -> str:
         known = self._contracts_by_address.get(to_checksum_address(target))
         if known is None or len(calldata) < 4:
             return f"call {target} with {len(calldata)} bytes"
-        name, contract = known
+        name, attribute = known
+        contract = getattr(self, attribute)
         try:
             fn, args = contract.decode_function_input(calldata)
         except ValueError:

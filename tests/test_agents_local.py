@@ -17,6 +17,8 @@ from atelier.agents.models.settings import ModelSettings
 from atelier.agents.prompt_file import load_prompt
 from atelier.agents.scriptwriter import Brief, check_bible, write_bible, write_episode
 
+pytestmark = pytest.mark.model
+
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 BRIEF = Brief(title="The Lighthouse Keepers", brief="Two keepers on a stormy island find out "
               "what the sea has been sending them.", episodes=2)

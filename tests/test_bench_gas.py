@@ -3,7 +3,11 @@ OpenZeppelin reference for the same operation (gas is deterministic, unlike time
 
 from __future__ import annotations
 
+import pytest
+
 from bench import gas
+
+pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
 
 def test_gas_benchmark_meets_its_targets() -> None:

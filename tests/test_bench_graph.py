@@ -3,7 +3,11 @@ measured by the benchmark, not asserted here); the cold-start bench reads -X imp
 
 from __future__ import annotations
 
+import pytest
+
 from bench import cold_start, graph
+
+pytestmark = pytest.mark.slow
 
 
 def test_graph_benchmark_runs_and_reports_its_measures() -> None:

@@ -169,6 +169,7 @@ def run_child(mode: str, path: Path, arg: str) -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_state_persists_across_processes(path: Path) -> None:
     start = time.time()
     first = run_child("deploy", path, init_code().hex())

@@ -17,6 +17,8 @@ import pytest
 
 from workflow_helpers import governed_studio, pass_proposal, studio_at
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 LANGGRAPH = Path(sys.executable).parent / "langgraph"
 

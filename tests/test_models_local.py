@@ -18,6 +18,8 @@ from bench.throughput import bench_throughput
 
 from model_helpers import MESSAGES, SCHEMA, Character
 
+pytestmark = pytest.mark.model
+
 PARAMS = GenerationParams(temperature=0.2, top_p=0.9, max_tokens=200, repeat_penalty=1.1,
                           seed=5)
 

@@ -7,7 +7,11 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from cli_helpers import atelier_process, write_config
+
+pytestmark = pytest.mark.slow
 
 
 def test_three_processes_share_one_chain(tmp_path: Path) -> None:

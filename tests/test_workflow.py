@@ -88,6 +88,7 @@ def test_the_governed_loop_runs_episode_two_on_the_approved_rewrite(
         runner_at(config).revise_audit(1)
 
 
+@pytest.mark.slow
 def test_resume_happens_in_a_new_process(paused: tuple[Path, str, str]) -> None:
     config, _, new_hash = paused
     pass_proposal(config, 2)

@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from cli_helpers import atelier
 from workflow_helpers import governed_studio, ok
 
+pytestmark = pytest.mark.model
+
 
 def test_a_run_on_the_embedded_model_through_the_cli(tmp_path: Path) -> None:
-    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    config = governed_studio(tmp_path, episodes=1, audit_every=1, provider="local")
     started = atelier(config, "run", "start")
     ok(started)
     assert "SmolLM2-135M" in started.out  # the tiny-model notice
