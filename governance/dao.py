@@ -259,23 +259,27 @@ class StudioDAO:
         return sorted(votes, key=lambda v: (v.block, v.log_index))
 
     def status(self, proposal: Proposal) -> ProposalStatus:
-        g = self.governor.functions
-        state = ProposalState(int(g.state(proposal.id).call()))
-        against, for_, abstain = g.proposalVotes(proposal.id).call()
+        return self.statuses([proposal])[0]
+
+    def statuses(self, proposals: Sequence[Proposal]) -> list[ProposalStatus]:
+        """Where each proposal stands, the chain's clock read once for all of them."""
         now = self.now()
-        quorum = 0
-        if proposal.vote_start < int(self.chain.w3.eth.get_block("latest")["timestamp"]):
-            quorum = int(g.quorum(proposal.vote_start).call())
-        # Only a queued (or executed) proposal has an eta; the others read 0 on the chain.
-        queued = state in (ProposalState.Queued, ProposalState.Executed)
-        return ProposalStatus(
-            proposal=proposal,
-            state=state,
-            tally=Tally(int(against), int(for_), int(abstain)),
-            quorum=quorum,
-            eta=int(g.proposalEta(proposal.id).call()) if queued else 0,
-            now=now,
-        )
+        latest = int(self.chain.w3.eth.get_block("latest")["timestamp"])
+        g = self.governor.functions
+        found = []
+        for proposal in proposals:
+            state = ProposalState(int(g.state(proposal.id).call()))
+            tally, quorum, eta = Tally(0, 0, 0), 0, 0
+            if state is not ProposalState.Pending:  # no votes before voting opens
+                against, for_, abstain = g.proposalVotes(proposal.id).call()
+                tally = Tally(int(against), int(for_), int(abstain))
+            if proposal.vote_start < latest:  # the snapshot is in the past
+                quorum = int(g.quorum(proposal.vote_start).call())
+            if state in (ProposalState.Queued, ProposalState.Executed):  # others have no eta
+                eta = int(g.proposalEta(proposal.id).call())
+            found.append(ProposalStatus(proposal=proposal, state=state, tally=tally,
+                                        quorum=quorum, eta=eta, now=now))
+        return found
 
     def described(self, proposal: Proposal) -> Proposal:
         """``proposal`` with a readable summary of each action."""

@@ -91,7 +91,7 @@ def proposals_list(ctx: typer.Context, limit: LimitOption = 50, offset: OffsetOp
     with studio_of(ctx).session() as dao:
         total = dao.proposal_count()
         page = dao.proposals(limit=limit or None, offset=offset, newest_first=True)
-        statuses = [dao.status(p) for p in page]
+        statuses = dao.statuses(page)
         names = dao.name_of
         if as_json:
             emit_json([_proposal_json(s, names) for s in statuses])
