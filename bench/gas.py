@@ -18,6 +18,7 @@ from atelier.governance.dao import StudioDAO
 from atelier.governance.deploy import DaoSettings, Deployment, deploy_dao
 from atelier.governance.goals import GoalSpec
 from atelier.governance.lifecycle import Ballot, Step, pass_proposal
+from atelier.governance.proposal_state import ProposalState
 from atelier.governance.tx import transact
 
 OPERATIONS = (
@@ -90,7 +91,9 @@ def _lifecycle(dao: StudioDAO) -> dict[str, tuple[int, float]]:
                                                             "executed": "execute"}[step]
             results[op] = (int(receipt["gasUsed"]), seconds * 1000)
 
-    pass_proposal(dao, proposal, ballots, executor=alice, on_step=record)
+    state = pass_proposal(dao, proposal, ballots, executor=alice, on_step=record)
+    if state is not ProposalState.Executed:
+        raise RuntimeError(f"the benchmark proposal ended {state.name}")
     return results
 
 

@@ -40,17 +40,15 @@ from typing import TYPE_CHECKING, Any
 
 from atelier.testing.cast import cast_answer
 from atelier.testing.models import scripted_provider
+from atelier.testing.studio import governed_studio, with_concurrency, with_provider
 from bench.graph_harness import (
     NODES,
     Calls,
     Measured,
     founding_prompts,
-    governed_studio,
     run_agents_only,
     run_ours,
     run_same_nodes,
-    with_concurrency,
-    with_provider,
 )
 
 if TYPE_CHECKING:

@@ -33,7 +33,6 @@ from atelier.agents.scriptwriter import (
     write_episode,
 )
 from atelier.testing import lighthouse
-from atelier.testing.studio import governed_studio, with_concurrency, with_provider
 from atelier.workflows.context import RunContext
 from atelier.workflows.graph import NODES as PRODUCTION_NODES
 from atelier.workflows.graph import build_graph
@@ -44,8 +43,6 @@ if TYPE_CHECKING:
     from atelier.store.database import Store
     from atelier.studio import Studio
 
-__all__ = ["NODES", "Calls", "Measured", "governed_studio", "run_agents_only", "run_ours",
-           "run_same_nodes", "with_concurrency", "with_provider"]
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 NODES = tuple(PRODUCTION_NODES)

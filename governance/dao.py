@@ -10,6 +10,7 @@ decodes only the events that are new since the last one.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
 Support = Literal["against", "for", "abstain"]
 SUPPORT_CODES: dict[str, int] = {"against": 0, "for": 1, "abstain": 2}
 SUPPORT_NAMES = {code: name for name, code in SUPPORT_CODES.items()}
+
+
+#: States in which a proposal may have been queued (the others read an eta of 0).
+_MAY_HAVE_ETA = (ProposalState.Queued, ProposalState.Executed, ProposalState.Canceled)
 
 
 class ProposalNotFound(AtelierError):
@@ -188,17 +193,24 @@ class StudioDAO:
         return {agent: self.approved_prompt(agent)[0] for agent in agents}
 
     # -- proposals ------------------------------------------------------------------------
-    def _index(self) -> ProposalIndex:
+    def _index(self, *, again: bool = False) -> ProposalIndex:
         """The proposal index, brought up to the chain's head once per session (and again
-        after this session proposed)."""
+        after this session proposed, or when ``again``)."""
         if self._opened_index is None:
             self._opened_index = ProposalIndex.open(self._index_path)
-        if not self._index_current:
-            self._opened_index.refresh(self.chain, self.governor,
-                                       chain_id=self.deployment.chain_id,
-                                       from_block=self.deployment.block)
+        if again or not self._index_current:
+            try:
+                self._refresh(self._opened_index)
+            except sqlite3.Error:  # the file failed mid-way (locked, disk full): do without
+                self._opened_index.close()
+                self._opened_index = ProposalIndex.open(None)
+                self._refresh(self._opened_index)
             self._index_current = True
         return self._opened_index
+
+    def _refresh(self, index: ProposalIndex) -> None:
+        index.refresh(self.chain, self.governor, chain_id=self.deployment.chain_id,
+                      from_block=self.deployment.block)
 
     def close(self) -> None:
         if self._opened_index is not None:
@@ -224,22 +236,27 @@ class StudioDAO:
 
     def proposal(self, ref: str | int) -> Proposal:
         """A proposal by number (``7``), full id, or a hex id prefix (``0x1a2b``)."""
-        index = self._index()
         text = str(ref).strip().lower()
-        found: Proposal | None = None
-        if text.isdigit() and len(text) <= 9:
-            found = index.by_number(int(text))
-        elif text.isdigit():
-            found = index.by_id(int(text))
-        elif text.startswith("0x") and len(text) >= 6:
-            matches = index.by_id_prefix(text)
-            found = matches[0] if len(matches) == 1 else None
+        found = self._lookup(self._index(), text)
+        if found is None:  # made by another process since this session read the chain?
+            found = self._lookup(self._index(again=True), text)
         if found is None:
             raise ProposalNotFound(
-                f"no proposal {ref!r} (there are {index.count()})",
+                f"no proposal {ref!r} (there are {self._index().count()})",
                 hint="use the number shown by `atelier proposals list`",
             )
         return self.described(found)
+
+    @staticmethod
+    def _lookup(index: ProposalIndex, text: str) -> Proposal | None:
+        if text.isdigit() and len(text) <= 9:
+            return index.by_number(int(text))
+        if text.isdigit():
+            return index.by_id(int(text))
+        if text.startswith("0x") and len(text) >= 6:
+            matches = index.by_id_prefix(text)
+            return matches[0] if len(matches) == 1 else None
+        return None
 
     def votes(self, proposal: Proposal) -> list[Vote]:
         """Every vote cast on ``proposal``, in order, with weight and reason."""
@@ -275,7 +292,7 @@ class StudioDAO:
                 tally = Tally(int(against), int(for_), int(abstain))
             if proposal.vote_start < latest:  # the snapshot is in the past
                 quorum = int(g.quorum(proposal.vote_start).call())
-            if state in (ProposalState.Queued, ProposalState.Executed):  # others have no eta
+            if state in _MAY_HAVE_ETA:
                 eta = int(g.proposalEta(proposal.id).call())
             found.append(ProposalStatus(proposal=proposal, state=state, tally=tally,
                                         quorum=quorum, eta=eta, now=now))
@@ -352,9 +369,11 @@ class StudioDAO:
     ) -> Proposal:
         """Propose new approved prompt hashes (agent -> keccak256 of the prompt file); the
         description should carry the full texts so members can read what they approve."""
-        actions = [self.registry_action("setPromptHash", agent, content_hash)
-                   for agent, content_hash in sorted(approved.items())]
-        return self.propose(signer, actions, description)
+        return self.propose(signer, self._prompt_actions(approved), description)
+
+    def _prompt_actions(self, approved: Mapping[str, bytes]) -> list[Action]:
+        return [self.registry_action("setPromptHash", agent, content_hash)
+                for agent, content_hash in sorted(approved.items())]
 
     def propose_audit(
         self, signer: Signer, *, run_key: bytes, index: int, report_hash: bytes,
@@ -364,9 +383,7 @@ class StudioDAO:
         ``index`` of the run ``run_key`` and approves the new prompt hashes (agent -> hash).
         ``description`` should carry the report and the full prompt texts. Idempotent."""
         actions = [self.registry_action("recordAudit", run_key, index, report_hash)]
-        actions += [self.registry_action("setPromptHash", agent, content_hash)
-                    for agent, content_hash in sorted(prompt_hashes.items())]
-        return self.propose(signer, actions, description)
+        return self.propose(signer, actions + self._prompt_actions(prompt_hashes), description)
 
     def check_can_vote(self, voter: str, proposal: Proposal) -> None:
         """Raise a clear error if ``voter`` cannot vote on ``proposal`` right now."""

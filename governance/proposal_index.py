@@ -27,6 +27,8 @@ from atelier.governance.proposals import Action, Proposal, parse_proposal_create
 if TYPE_CHECKING:
     from atelier.governance.chain.base import Chain
 
+#: Part of the index's identity: bump it whenever the table or what a row derives from its
+#: proposal (the goal hash) changes, so indexes written by older versions start over.
 FORMAT = "atelier-proposal-index/1"
 _BUSY_TIMEOUT_S = 30
 
@@ -58,15 +60,23 @@ class ProposalIndex:
 
     @classmethod
     def open(cls, path: Path | None) -> ProposalIndex:
-        """The index kept at ``path`` (created if absent; a damaged file is started over,
-        as a cache may be), or one in memory."""
+        """The index kept at ``path`` (created if absent), or one in memory. A file that is
+        not a database is started over, as a cache may be; one that cannot be used now
+        (locked past the timeout, read-only, unreadable) gives way to an index in memory:
+        the chain is the authority, the file only saves decoding."""
         if path is None:
             return cls._connect(":memory:")
         try:
             return cls._connect(str(path))
-        except sqlite3.DatabaseError:  # not a database (or a torn one): rebuild it
+        except sqlite3.DatabaseError as exc:
+            if "not a database" not in str(exc):
+                return cls._connect(":memory:")
+        try:
             path.unlink(missing_ok=True)
             return cls._connect(str(path))
+        except (OSError, sqlite3.Error):
+            return cls._connect(":memory:")
+
 
     @classmethod
     def _connect(cls, target: str) -> ProposalIndex:
@@ -91,7 +101,8 @@ class ProposalIndex:
         identity = f"{FORMAT}:{chain_id}:{governor.address}"
         with self._write() as conn:
             meta = dict(conn.execute("SELECT key, value FROM meta"))
-            head = int(w3.eth.block_number)
+            latest = w3.eth.get_block("latest")  # number and hash of one block, read at once
+            head, head_hash = int(latest["number"]), "0x" + bytes(latest["hash"]).hex()
             cursor = int(meta["cursor"]) if "cursor" in meta else None
             if meta.get("identity") != identity or (
                 cursor is not None
@@ -114,8 +125,7 @@ class ProposalIndex:
             conn.executemany(f"INSERT INTO proposals ({_COLUMNS}, goal_hash) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
-                ("identity", identity), ("cursor", str(head)),
-                ("cursor_hash", _block_hash(w3, head)),
+                ("identity", identity), ("cursor", str(head)), ("cursor_hash", head_hash),
             ])
             return len(rows)
 
@@ -149,10 +159,6 @@ class ProposalIndex:
         """The first proposal that carries the goal with this content hash."""
         return self._one("WHERE goal_hash = ? ORDER BY number LIMIT 1",
                          "0x" + content_hash.hex())
-
-    def goal_spec(self, content_hash: bytes) -> GoalSpec | None:
-        proposal = self.by_goal(content_hash)
-        return GoalSpec.from_description(proposal.description) if proposal else None
 
     def page(self, *, limit: int | None = None, offset: int = 0,
              newest_first: bool = False) -> list[Proposal]:

@@ -18,6 +18,7 @@ from atelier.agents.models.factory import ChatModelHandle
 from atelier.agents.models.providers import (
     ProviderFactory,
     register_provider,
+    registered,
     unregister_provider,
 )
 from atelier.testing.cast import Answer, respond
@@ -40,12 +41,16 @@ def scripted_factory(answer: Answer = respond, latency_s: float = 0.0) -> Provid
 @contextmanager
 def scripted_provider(name: str, answer: Answer = respond,
                       latency_s: float = 0.0) -> Iterator[str]:
-    """Register a scripted provider called ``name`` for the length of the block."""
+    """Register a scripted provider called ``name`` for the length of the block (one that
+    had the name before gets it back after)."""
+    before = registered(name)
     register_provider(name, scripted_factory(answer, latency_s))
     try:
         yield name
     finally:
         unregister_provider(name)
+        if before is not None:
+            register_provider(name, before)
 
 
 register_provider("scripted", scripted_factory())

@@ -1,8 +1,9 @@
 """``ScriptedChatModel``: a chat model that answers from a script, for tests and benchmarks.
 
 A testing tool in the spirit of ``langchain_core``'s fake chat models, placed at the same
-seam as the real backends (``ChatModelHandle.model``), so everything above the model (prompt
-rendering, validation, retries, call logging, workflows) runs for real without one::
+seam as the real backends (a provider returning a ``ChatModelHandle``, see
+``atelier.testing.models``), so everything above the model (prompt rendering, validation,
+retries, call logging, workflows) runs for real without one::
 
     model = ScriptedChatModel(['{"title": "Storm"}', ValueError("server down")])
     model.enqueue(lambda messages: json.dumps({"echo": messages[-1].content}))

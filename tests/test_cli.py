@@ -13,6 +13,26 @@ from cli_helpers import atelier, write_config
 REPO = Path(__file__).resolve().parents[1]
 
 
+def test_listings_page_newest_first_and_json_lists_all(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    assert atelier(config, "init").code == 0
+    for n in range(1, 5):
+        assert atelier(config, "goal", "propose", "--title", f"Series {n}").code == 0
+    table = atelier(config, "proposals", "list", "--limit", "2")
+    assert table.code == 0
+    assert "Series 4" in table.out and "Series 3" in table.out and "Series 2" not in table.out
+    assert "proposals 1 to 2 of 4; the next with --offset 2" in table.out
+    rest = atelier(config, "proposals", "list", "--limit", "2", "--offset", "2")
+    assert "Series 1" in rest.out and "Series 3" not in rest.out
+    assert "the next with" not in rest.out
+    listed = json.loads(atelier(config, "proposals", "list", "--json").out)
+    assert [p["number"] for p in listed] == [4, 3, 2, 1]
+    past = atelier(config, "proposals", "list", "--offset", "9")
+    assert past.code == 0 and "no proposals past the first 9 (there are 4)" in past.out
+    negative = atelier(config, "proposals", "list", "--limit", "-1")
+    assert negative.code == 2 and "Traceback" not in negative.err + negative.out
+
+
 def test_full_lifecycle_through_the_cli(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     assert atelier(config, "init").code == 0

@@ -252,3 +252,17 @@ def test_founding_prompts_are_approved_at_deployment(chain) -> None:
     assert dao.approved_prompt("scriptwriter") == (b"\x01" * 32, 1)
     assert dao.approved_prompt("layout") == (b"\x02" * 32, 1)
     assert dao.approved_prompt("designer") == (b"\0" * 32, 0)
+
+
+def test_gas_limits_cover_what_the_transactions_burn(dao: StudioDAO) -> None:
+    """A long description (a proposal carrying prompt texts) costs more under Prague's
+    calldata floor than its execution burns: the gas limit sent must cover it, and the
+    nested calls of an execution (governor -> timelock -> registry) must fit too."""
+    spec = GoalSpec(title="A long one", brief="Keepers and storms. " * 190, episodes=1)
+    proposal = dao.propose_goal(dev_signer("alice"), spec)
+    w3 = dao.chain.w3
+    sent = w3.eth.get_transaction(proposal.tx_hash)
+    burnt = w3.eth.get_transaction_receipt(proposal.tx_hash)
+    assert burnt["status"] == 1 and burnt["gasUsed"] <= sent["gas"]
+    pass_and_execute(dao, proposal)  # execute's nested calls had gas enough
+    assert [g.spec for g in dao.goals()] == [spec]

@@ -1,13 +1,15 @@
-"""Chat models for the agents: settings, the backends, and a scripted model for tests.
+"""Chat models for the agents: settings, the provider seam and the built-in backends.
 
-* ``settings``  — ``ModelSettings`` (the ``[models]`` section): provider + per-backend settings.
+* ``settings``  — ``ModelSettings`` (the ``[models]`` section): provider, plugins and the
+  settings of each built-in backend.
+* ``providers`` — providers by name: ``register_provider``, ``load_plugins``; the seam every
+  backend plugs into (the tests' scripted cast, ``atelier.testing.models``, included).
+* ``builtin``   — registers ``local``, ``openai`` and ``ollama`` through that seam.
 * ``factory``   — ``chat_model_for(settings, params)`` -> ``ChatModelHandle`` (a LangChain
   ``BaseChatModel`` + provider + model name; ``.structured(schema, name)`` for schema-shaped
   JSON), ``usage_of`` / ``timings_of`` to read replies.
 * ``local``     — llama.cpp in-process (xllamacpp) serving the bundled SmolLM2-135M or any
   GGUF on a private loopback port; ``TINY_MODEL_NOTICE`` for users.
-* ``scripted``  — ``ScriptedChatModel``, the test seam.
-* ``throughput`` — ``bench_throughput``: tokens/s through the wrapper vs raw xllamacpp.
 
 Importing this package is cheap: LangChain, the OpenAI client and xllamacpp load only when
 a model is built.

@@ -30,6 +30,7 @@ __all__ = [
     "provider",
     "provider_names",
     "register_provider",
+    "registered",
     "unregister_provider",
 ]
 
@@ -57,9 +58,15 @@ def register_provider(name: str, factory: ProviderFactory) -> None:
         _providers[name] = factory
 
 
-def unregister_provider(name: str) -> None:
+def unregister_provider(name: str) -> ProviderFactory | None:
+    """Remove the provider called ``name``; returns it (None if there was none)."""
     with _lock:
-        _providers.pop(name, None)
+        return _providers.pop(name, None)
+
+
+def registered(name: str) -> ProviderFactory | None:
+    with _lock:
+        return _providers.get(name)
 
 
 def load_plugins(modules: Iterable[str]) -> None:
@@ -76,6 +83,12 @@ def load_plugins(modules: Iterable[str]) -> None:
                     hint="[models] plugins names Python modules that are installed in "
                     "Atelier's environment, e.g. 'atelier.testing.models'",
                 ) from None
+            except Exception as exc:  # a plugin's own bug, reported as one line
+                raise ModelConfigError(
+                    f"the model plugin {module!r} failed while loading: "
+                    f"{type(exc).__name__}: {exc}",
+                    hint="fix the plugin, or remove it from [models] plugins",
+                ) from None
             _loaded.add(module)
 
 
@@ -87,9 +100,9 @@ def provider(name: str, plugins: Iterable[str] = ()) -> ProviderFactory:
     if found is None:
         raise ModelConfigError(
             f"unknown model provider {name!r}",
-            hint=f"use one of: {', '.join(provider_names())} (in config.toml [models] "
-            "provider, [agents.<name>] provider, or a prompt file's model: provider:), or "
-            "name the module that provides it in [models] plugins",
+            hint=f"use one of: {', '.join(provider_names())} in config.toml ([models] "
+            "provider, [agents.<name>] provider), or name the module that provides it in "
+            "[models] plugins; a prompt file's model: provider: may name the built-in ones",
         )
     return found
 

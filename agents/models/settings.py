@@ -3,7 +3,7 @@
 ``provider`` picks the backend; each backend keeps its own section so switching is one line::
 
     [models]
-    provider = "local"                 # local | openai | ollama
+    provider = "local"                 # local | openai | ollama, or a plugin's
 
     [models.local]                     # llama.cpp in-process (xllamacpp), offline
     gguf = "/models/qwen2.5-7b-instruct-q4_k_m.gguf"   # absent = the bundled SmolLM2-135M

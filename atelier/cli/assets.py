@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from atelier.cli.context import studio_of
-from atelier.cli.output import console, emit_json, print_page_note
+from atelier.cli.output import console, emit_json, page_size, print_page_note
 from atelier.cli.runs import open_store
 
 assets_app = typer.Typer(help="Assets made by runs, with their provenance.",
@@ -27,17 +27,19 @@ def list_assets(
     episode: Annotated[int | None, typer.Option(help="Only this episode.")] = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind (page_png, script, ...).")]
     = None,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="Show at most this many (0: "
-                                       "all).")] = 100,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", min=0, help="Show at most this many (default: 100 in the table, all with "
+        "--json; 0: all).")] = None,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
     as_json: JsonOption = False,
 ) -> None:
     """Assets, oldest first."""
     studio = studio_of(ctx)
+    shown = page_size(limit, as_json, table_default=100)
     with open_store(studio) as store:
         run_id = store.run(run).id if run is not None else None
-        assets = store.assets(run_id, episode, kind, limit=limit or None, offset=offset)
-        total = len(assets) if offset == 0 and (not limit or len(assets) < limit) else \
+        assets = store.assets(run_id, episode, kind, limit=shown, offset=offset)
+        total = len(assets) if offset == 0 and (shown is None or len(assets) < shown) else \
             store.count_assets(run_id, episode, kind)
     if as_json:
         emit_json([a.model_dump(mode="json") for a in assets])

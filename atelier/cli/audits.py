@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
@@ -59,6 +58,8 @@ def show(
     console.print(f"audit {found.id}: run {found.run_id}, checkpoint {found.index}, proposal "
                   f"{found.proposal_number} ({found.status}), report hash "
                   f"{found.report_hash[:14]}…")
+    from rich.markdown import Markdown  # markdown-it and pygments: ~60 ms, only here
+
     console.print(Markdown(found.report_markdown))
 
 

@@ -96,9 +96,7 @@ def founding_prompts(studio: Studio) -> dict[str, PromptFile]:
 
 
 def store_founding_prompts(studio: Studio, prompts: dict[str, PromptFile]) -> None:
-    from atelier.agents.prompt_store import PromptStore
-
-    store = PromptStore(studio.workspace.prompt_store_dir)
+    store = studio.prompt_store
     for agent, prompt in prompts.items():
         store.put(prompt.normalized_text)
         store.record(agent, prompt.content_hash, event="approved", note="founding prompt")

@@ -162,6 +162,7 @@ def _pass(dao: StudioDAO, proposal: Proposal, reason: str) -> None:
     """Members vote for; local time skips the delays; the first member queues and executes."""
     from atelier.governance.accounts import dev_signer
     from atelier.governance.lifecycle import Ballot, Step, pass_proposal
+    from atelier.governance.proposal_state import ProposalState
 
     gov = dao.settings()
     members = [dao.name_of(a) for a in dao.deployment.founding_members]
@@ -181,7 +182,11 @@ def _pass(dao: StudioDAO, proposal: Proposal, reason: str) -> None:
             step(f"proposal {proposal.number} executed")
 
     ballots = [Ballot(dev_signer(member), "for", reason) for member in members]
-    pass_proposal(dao, proposal, ballots, executor=dev_signer(members[0]), on_step=narrate)
+    state = pass_proposal(dao, proposal, ballots, executor=dev_signer(members[0]),
+                          on_step=narrate)
+    if state is not ProposalState.Executed:
+        raise AtelierError(f"proposal {proposal.number} ended {state.name}, not executed",
+                           hint="check the members and quorum in config.toml")
 
 
 def _draft_rewrite(studio: Studio) -> None:

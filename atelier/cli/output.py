@@ -37,6 +37,14 @@ def short_hash(value: bytes | int, width: int = 10) -> str:
     return text[: width + 2] + "…"
 
 
+def page_size(limit: int | None, as_json: bool, *, table_default: int) -> int | None:
+    """Rows a listing shows: ``--limit`` (0: all); unset, a table's default page, or every
+    row for ``--json`` (a script reading JSON should not be cut short by a default)."""
+    if limit is None:
+        return None if as_json else table_default
+    return limit or None
+
+
 def print_page_note(shown: int, offset: int, total: int, what: str) -> None:
     """Under a paged table: which rows it showed and how to see the rest."""
     if shown and (offset or shown < total):

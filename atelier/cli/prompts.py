@@ -22,7 +22,7 @@ from atelier.workflows.prompt_versions import proposal_description, recover_from
 
 if TYPE_CHECKING:
     from atelier.agents.prompt_file import PromptFile
-    from atelier.agents.prompt_store import PromptStore
+    from atelier.governance.proposals import Proposal
     from atelier.studio import Studio
 
 prompts_app = typer.Typer(help="Agent prompt files and their governance.", no_args_is_help=True)
@@ -35,12 +35,6 @@ def _agent(name: str) -> str:
     if name not in AGENTS:
         raise AtelierError(f"no agent called {name!r}", hint=f"agents: {', '.join(AGENTS)}")
     return name
-
-
-def _store(studio: Studio) -> PromptStore:
-    from atelier.agents.prompt_store import PromptStore
-
-    return PromptStore(studio.workspace.prompt_store_dir)
 
 
 def load_working(studio: Studio, agent: str) -> PromptFile:
@@ -92,7 +86,7 @@ def list_prompts(ctx: typer.Context, as_json: JsonOption = False) -> None:
             rows.append({"agent": agent, "working": "0x" + working.hex() if working else None,
                          "approved": "0x" + approved.hex() if approved != ZERO_HASH else None,
                          "version": version, "status": status, "problem": problem,
-                         "stored": _store(studio).has(approved) if version else False})
+                         "stored": studio.prompt_store.has(approved) if version else False})
     if as_json:
         emit_json(rows)
         return
@@ -119,7 +113,7 @@ def diff(ctx: typer.Context, agent: Annotated[str, typer.Argument(help="Agent na
     if approved_hash == ZERO_HASH:
         console.print(f"{agent} has no approved prompt yet; the whole working file is new")
         return
-    store = _store(studio)
+    store = studio.prompt_store
     if not store.has(approved_hash):
         raise AtelierError(
             f"the approved {agent} prompt (0x{approved_hash.hex()[:12]}…) is not in this "
@@ -143,7 +137,7 @@ def history(ctx: typer.Context, agent: Annotated[str, typer.Argument(help="Agent
     """Every version of an agent's prompt with the proposals that carried it."""
     studio = studio_of(ctx)
     _agent(agent)
-    rows = []
+    found: list[tuple[str, Proposal]] = []
     with studio.session() as dao:
         recover_from_proposals(studio.prompt_store, dao)
         current, version = dao.approved_prompt(agent)
@@ -152,12 +146,12 @@ def history(ctx: typer.Context, agent: Annotated[str, typer.Argument(help="Agent
                 if action.target != dao.deployment.registry:
                     continue
                 fn, args = dao.registry.decode_function_input(action.calldata)
-                if fn.fn_name != "setPromptHash" or args["agent"] != agent:
-                    continue
-                digest = "0x" + bytes(args["contentHash"]).hex()
-                rows.append({"hash": digest, "proposal": proposal.number,
-                             "state": dao.status(proposal).state.name,
-                             "current": digest == "0x" + current.hex()})
+                if fn.fn_name == "setPromptHash" and args["agent"] == agent:
+                    found.append(("0x" + bytes(args["contentHash"]).hex(), proposal))
+        states = dao.statuses([proposal for _, proposal in found])
+    rows = [{"hash": digest, "proposal": proposal.number, "state": status.state.name,
+             "current": digest == "0x" + current.hex()}
+            for (digest, proposal), status in zip(found, states, strict=True)]
     if as_json:
         emit_json({"agent": agent, "approved_version": version, "versions": rows})
         return
@@ -184,7 +178,7 @@ def propose(
     """Propose the working prompt files for approval by the DAO."""
     studio = studio_of(ctx)
     signer = studio.signer(as_)
-    store = _store(studio)
+    store = studio.prompt_store
     with studio.session() as dao:
         changes: dict[str, tuple[PromptFile, str | None]] = {}
         for agent in dict.fromkeys(_agent(a) for a in agents):

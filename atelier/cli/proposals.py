@@ -10,7 +10,7 @@ from rich.table import Table
 
 from atelier.cli.context import studio_of
 from atelier.cli.dao import _goal_json, _print_goals
-from atelier.cli.output import console, emit_json, print_page_note, utc
+from atelier.cli.output import console, emit_json, page_size, print_page_note, utc
 from atelier.kernel.durations import format_duration
 from atelier.kernel.errors import AtelierError
 
@@ -22,8 +22,9 @@ proposals_app = typer.Typer(help="Governance proposals.", no_args_is_help=True)
 
 AsOption = Annotated[str, typer.Option("--as", help="Account that signs.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
-LimitOption = Annotated[int, typer.Option("--limit", min=0, help="Show at most this many "
-                                          "(0: all).")]
+LimitOption = Annotated[int | None, typer.Option(
+    "--limit", min=0, help="Show at most this many (default: 50 in the table, all with --json; "
+    "0: all).")]
 OffsetOption = Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")]
 ProposalArg = Annotated[str, typer.Argument(help="Proposal number (or id / 0x id prefix).")]
 
@@ -85,12 +86,13 @@ def goal_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 @proposals_app.command("list")
-def proposals_list(ctx: typer.Context, limit: LimitOption = 50, offset: OffsetOption = 0,
+def proposals_list(ctx: typer.Context, limit: LimitOption = None, offset: OffsetOption = 0,
                    as_json: JsonOption = False) -> None:
     """List proposals, newest first, with their state and tally."""
+    shown = page_size(limit, as_json, table_default=50)
     with studio_of(ctx).session() as dao:
         total = dao.proposal_count()
-        page = dao.proposals(limit=limit or None, offset=offset, newest_first=True)
+        page = dao.proposals(limit=shown, offset=offset, newest_first=True)
         statuses = dao.statuses(page)
         names = dao.name_of
         if as_json:

@@ -127,10 +127,15 @@ class SQLiteKeyValueDB(BaseDB):
 
 
 def one_run_gas_estimate(state: Any, transaction: Any) -> int:
-    """What a transaction needs as its gas limit, from one execution at the block gas limit
-    (the gas it burnt, refunds not yet returned, with room for the 1/64 each call keeps
-    back), confirmed by a second execution at that limit. py-evm's own binary search takes
-    ~15 executions; it is the fallback when the confirmation fails."""
+    """What a transaction needs as its gas limit, from one execution at the block gas limit,
+    confirmed by a second execution at that limit; py-evm's own binary search (~15
+    executions) is the fallback when the confirmation fails.
+
+    The estimate is the gas the execution burnt before refunds, with room for the 1/64 of
+    the remaining gas each call keeps back (three levels: governor -> timelock -> registry
+    is two), and never below Prague's calldata floor (EIP-7623), which py-evm charges at the
+    end without checking the limit against it.
+    """
     from eth.estimators.gas import binary_gas_search_intrinsic_tolerance
 
     def run(gas: int) -> Any:
@@ -143,7 +148,8 @@ def one_run_gas_estimate(state: Any, transaction: Any) -> int:
     computation = run(state.gas_limit)
     if computation.is_error:
         raise computation.error
-    estimate = min((transaction.intrinsic_gas + computation.get_gas_used()) * 65 // 63,
+    burnt = transaction.intrinsic_gas + computation.get_gas_used()
+    estimate = min(max(burnt * 64**3 // 63**3 + 1, calldata_floor(transaction.data)),
                    state.gas_limit)
     try:
         if not run(estimate).is_error:
@@ -151,6 +157,13 @@ def one_run_gas_estimate(state: Any, transaction: Any) -> int:
     except Exception:
         pass
     return binary_gas_search_intrinsic_tolerance(state, transaction)
+
+
+def calldata_floor(data: bytes) -> int:
+    """EIP-7623's minimum gas of a transaction: 21000 + 10 per calldata token (a zero byte
+    is one token, any other byte four)."""
+    zeros = data.count(0)
+    return 21_000 + 10 * (zeros + 4 * (len(data) - zeros))
 
 
 class AtelierChain(MiningChain):
