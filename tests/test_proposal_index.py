@@ -92,6 +92,17 @@ def test_a_damaged_index_file_is_rebuilt(studio: Studio) -> None:
         assert dao.proposal("1").title == "Goal: The Lighthouse Keepers"
 
 
+def test_an_index_file_that_cannot_be_opened_gives_way_to_memory(studio: Studio) -> None:
+    """A cache that cannot be used (here a folder in its place) costs decoding, not the
+    command, and nothing is deleted."""
+    studio.workspace.proposal_index_file.unlink(missing_ok=True)
+    studio.workspace.proposal_index_file.mkdir()
+    (studio.workspace.proposal_index_file / "keep").write_text("mine")
+    with studio.session() as dao:
+        assert dao.proposal("1").title == "Goal: The Lighthouse Keepers"
+    assert (studio.workspace.proposal_index_file / "keep").read_text() == "mine"
+
+
 def test_an_index_copied_from_another_chain_is_not_trusted(tmp_path: Path) -> None:
     """A workspace's cache beside another chain (its blocks differ): it starts over."""
     (tmp_path / "a").mkdir()

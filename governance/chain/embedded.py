@@ -121,6 +121,11 @@ class EmbeddedChain(DevChain):
             endpoints = {namespace: dict(methods) for namespace, methods in API_ENDPOINTS.items()}
             endpoints["eth"]["chainId"] = lambda _tester, _params: chain_id
             endpoints["net"]["version"] = lambda _tester, _params: str(chain_id)
+            # web3's tester middleware asks for the accounts on every call (to fill in a
+            # default sender) and eth-tester checksums them each time: a third of a call's
+            # cost. The dev accounts never change; list them once.
+            accounts = tuple(self._tester.get_accounts())
+            endpoints["eth"]["accounts"] = lambda _tester, _params: accounts
             self._w3 = Web3(EthereumTesterProvider(self._tester, api_endpoints=endpoints))
         return self._w3
 
