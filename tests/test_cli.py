@@ -77,7 +77,8 @@ def test_full_lifecycle_through_the_cli(tmp_path: Path) -> None:
     assert "already executed" in atelier(config, "execute", "1").out
 
     goals = json.loads(atelier(config, "goal", "list", "--json").out)
-    assert [(g["id"], g["title"], g["active"]) for g in goals] == [(1, "Night Market", True)]
+    assert [(g["id"], g["title"], g["active"], g["proposal"]) for g in goals] == [
+        (1, "Night Market", True, 1)]
     status = json.loads(atelier(config, "dao", "status", "--json").out)
     assert status["members"] == {"alice": 100, "bob": 100, "carol": 100}
     assert status["settings"]["voting_delay"] == 10

@@ -153,6 +153,7 @@ def _goal_json(goal) -> dict:
         "id": goal.id, "content_hash": "0x" + goal.content_hash.hex(), "episodes": goal.episodes,
         "audit_every": goal.audit_every, "token_budget": goal.token_budget,
         "active": goal.active, "title": goal.spec.title if goal.spec else None,
+        "proposal": goal.proposal,
     }
 
 
