@@ -13,24 +13,24 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
-from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
 from atelier.governance.artifacts import abi
+from atelier.governance.ballots import sign_ballot
 from atelier.governance.deploy import REPUTATION_UNIT, Deployment
 from atelier.governance.goals import Goal, GoalSpec
 from atelier.governance.messages import Explainer
 from atelier.governance.proposal_index import ProposalIndex
 from atelier.governance.proposal_state import ProposalState
 from atelier.governance.proposals import Action, Proposal, ProposalStatus, Tally, Vote
+from atelier.governance.refusals import Refusal, Refused
 from atelier.governance.tx import transact
 from atelier.kernel.durations import format_duration
-from atelier.kernel.errors import AtelierError, ChainError
+from atelier.kernel.errors import AtelierError
 
 if TYPE_CHECKING:
     from web3.types import TxReceipt
@@ -53,27 +53,6 @@ class ProposalNotFound(AtelierError):
 
 class GoalUnavailable(AtelierError):
     """The goal does not exist, is not active, or no proposal on this chain carries its text."""
-
-
-class Refusal(StrEnum):
-    """Why a pre-flight check refused, before anything was sent (not a contract error)."""
-
-    VotingNotOpen = "voting-not-open"
-    VotingClosed = "voting-closed"
-    AlreadyVoted = "already-voted"
-    NoVotingPower = "no-voting-power"
-    NotSucceeded = "not-succeeded"
-    NotQueued = "not-queued"
-    TimelockDelay = "timelock-delay"
-    NotQueuedYet = "not-queued-yet"
-
-
-class Refused(ChainError):
-    """A pre-flight check said no: nothing was sent. ``reason`` says which check."""
-
-    def __init__(self, message: str, *, reason: Refusal, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.reason = reason
 
 
 class StudioDAO:
@@ -515,34 +494,3 @@ class StudioDAO:
         if status.state is ProposalState.Defeated:
             reason = " (quorum not reached)" if not status.quorum_reached else " (more against)"
         return f"proposal {n} cannot be {verb}: it is {status.state.name}{reason}, not {needed}"
-
-
-def sign_ballot(
-    voter: Signer,
-    *,
-    chain_id: int,
-    governor: str,
-    name: str,
-    version: str,
-    proposal_id: int,
-    support: int,
-    nonce: int,
-    reason: str | None = None,
-) -> bytes:
-    """EIP-712 signature of a Governor ballot (``ExtendedBallot`` when a reason is given)."""
-    domain = {"name": name, "version": version, "chainId": chain_id,
-              "verifyingContract": governor}
-    fields = [
-        {"name": "proposalId", "type": "uint256"}, {"name": "support", "type": "uint8"},
-        {"name": "voter", "type": "address"}, {"name": "nonce", "type": "uint256"},
-    ]
-    message: dict[str, Any] = {"proposalId": proposal_id, "support": support,
-                               "voter": voter.address, "nonce": nonce}
-    if reason:
-        types = {"ExtendedBallot": [*fields, {"name": "reason", "type": "string"},
-                                    {"name": "params", "type": "bytes"}]}
-        message |= {"reason": reason, "params": b""}
-    else:
-        types = {"Ballot": fields}
-    signable = encode_typed_data(domain, types, message)
-    return bytes(voter.account.sign_message(signable).signature)

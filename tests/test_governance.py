@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from atelier.governance.accounts import dev_signer
-from atelier.governance.dao import Refusal, Refused, StudioDAO
+from atelier.governance.dao import StudioDAO
 from atelier.governance.deploy import REPUTATION_UNIT, DaoSettings
 from atelier.governance.goals import GoalSpec
 from atelier.governance.proposal_state import ProposalState
+from atelier.governance.refusals import Refusal, Refused
 from atelier.governance.tx import transact
 from atelier.kernel.errors import TransactionFailed
 
