@@ -209,10 +209,6 @@ class StudioDAO:
         """Proposals whose description contains ``text`` (say, a prompt hash)."""
         return self._index().carrying(text)
 
-    def goal_proposal(self, goal: Goal) -> Proposal | None:
-        """The proposal that created ``goal`` (provenance of everything made for it)."""
-        return self._index().by_goal(goal.content_hash)
-
     def proposal(self, ref: str | int) -> Proposal:
         """A proposal by number (``7``), full id, or a hex id prefix (``0x1a2b``)."""
         text = str(ref).strip().lower()

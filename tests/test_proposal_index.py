@@ -63,7 +63,7 @@ def test_lookups_by_number_id_prefix_and_goal(studio: Studio) -> None:
         assert dao.number_of(made.id) == "2"
         [goal] = dao.goals()
         assert goal.proposal == 1 and goal.spec is not None
-        assert dao.goal_proposal(goal) == dao.proposals()[0]
+        assert dao.proposal(str(goal.proposal)) == dao.described(dao.proposals()[0])
         for ref in ("0", "", "3", "0x", "0xzz", "0x" + "f" * 40, str(10**30)):
             with pytest.raises(ProposalNotFound):
                 dao.proposal(ref)

@@ -11,13 +11,21 @@ from rich.markup import escape
 from rich.table import Table
 
 from atelier.cli.context import studio_of
-from atelier.cli.output import console, emit_json, page_size, print_page_note
-from atelier.cli.runs import open_store
+from atelier.cli.output import (
+    console,
+    emit_json,
+    limit_option,
+    offset_option,
+    page_size,
+    print_page_note,
+)
 
 assets_app = typer.Typer(help="Assets made by runs, with their provenance.",
                          no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+LimitOption = limit_option(100)
+OffsetOption = offset_option()
 
 
 @assets_app.command("list")
@@ -27,16 +35,14 @@ def list_assets(
     episode: Annotated[int | None, typer.Option(help="Only this episode.")] = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind (page_png, script, ...).")]
     = None,
-    limit: Annotated[int | None, typer.Option(
-        "--limit", min=0, help="Show at most this many (default: 100 in the table, all with "
-        "--json; 0: all).")] = None,
-    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
+    limit: LimitOption = None,
+    offset: OffsetOption = 0,
     as_json: JsonOption = False,
 ) -> None:
     """Assets, oldest first."""
     studio = studio_of(ctx)
     shown = page_size(limit, as_json, table_default=100)
-    with open_store(studio) as store:
+    with studio.open_store() as store:
         run_id = store.run(run).id if run is not None else None
         assets = store.assets(run_id, episode, kind, limit=shown, offset=offset)
         total = len(assets) if offset == 0 and (shown is None or len(assets) < shown) else \
@@ -68,7 +74,7 @@ def show(
     from atelier.reader.export import file_sha256
 
     studio = studio_of(ctx)
-    with open_store(studio) as store:
+    with studio.open_store() as store:
         found = store.asset(asset)
     path = studio.workspace.assets_dir / found.path
     intact = path.exists() and file_sha256(path) == found.sha256
@@ -106,7 +112,7 @@ def export(
     from atelier.reader.export import export_run
 
     studio = studio_of(ctx)
-    with open_store(studio) as store:
+    with studio.open_store() as store:
         done = export_run(store, studio.workspace.assets_dir, run, directory, force=force)
     if as_json:
         emit_json({"run": done.run_id, "directory": str(done.destination),

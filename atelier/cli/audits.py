@@ -10,7 +10,7 @@ from rich.table import Table
 
 from atelier.cli.context import studio_of
 from atelier.cli.output import console, emit_json
-from atelier.cli.runs import open_store, runner_for
+from atelier.cli.runs import runner_for
 
 audit_app = typer.Typer(help="Audit checkpoints: reports members vote on.", no_args_is_help=True)
 
@@ -24,7 +24,7 @@ def list_audits(
     as_json: JsonOption = False,
 ) -> None:
     """Audits of all runs (or one), oldest first."""
-    with open_store(studio_of(ctx)) as store:
+    with studio_of(ctx).open_store() as store:
         run_id = store.run(run).id if run is not None else None
         audits = store.audits(run_id)
     if as_json:
@@ -50,7 +50,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """The full audit report, as members read it in the proposal."""
-    with open_store(studio_of(ctx)) as store:
+    with studio_of(ctx).open_store() as store:
         found = store.audit(audit)
     if as_json:
         emit_json(found.model_dump(mode="json"))

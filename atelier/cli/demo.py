@@ -207,9 +207,8 @@ def _run(studio: Studio, action: Callable[[Runner], RunOutcome]) -> RunOutcome:
 
 
 def _summary(studio: Studio, run_id: int, seconds: float) -> None:
-    from atelier.cli.runs import open_store
 
-    with open_store(studio) as store:
+    with studio.open_store() as store:
         episodes = store.episodes(run_id)
         audits = store.audits(run_id)
         pdfs = store.assets(run_id, kind="episode_pdf")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 
 console = Console(highlight=False)
@@ -35,6 +36,17 @@ def utc(timestamp: int) -> str:
 def short_hash(value: bytes | int, width: int = 10) -> str:
     text = "0x" + value.hex() if isinstance(value, bytes) else f"{value:#x}"
     return text[: width + 2] + "…"
+
+
+def limit_option(table_default: int) -> Any:
+    """The ``--limit`` option of a listing whose table shows ``table_default`` rows."""
+    return Annotated[int | None, typer.Option(
+        "--limit", min=0, help=f"Show at most this many (default: {table_default} in the "
+        "table, all with --json; 0: all).")]
+
+
+def offset_option() -> Any:
+    return Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")]
 
 
 def page_size(limit: int | None, as_json: bool, *, table_default: int) -> int | None:

@@ -10,7 +10,15 @@ from rich.table import Table
 
 from atelier.cli.context import studio_of
 from atelier.cli.dao import _goal_json, _print_goals
-from atelier.cli.output import console, emit_json, page_size, print_page_note, utc
+from atelier.cli.output import (
+    console,
+    emit_json,
+    limit_option,
+    offset_option,
+    page_size,
+    print_page_note,
+    utc,
+)
 from atelier.kernel.durations import format_duration
 from atelier.kernel.errors import AtelierError
 
@@ -22,10 +30,8 @@ proposals_app = typer.Typer(help="Governance proposals.", no_args_is_help=True)
 
 AsOption = Annotated[str, typer.Option("--as", help="Account that signs.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
-LimitOption = Annotated[int | None, typer.Option(
-    "--limit", min=0, help="Show at most this many (default: 50 in the table, all with --json; "
-    "0: all).")]
-OffsetOption = Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")]
+LimitOption = limit_option(50)
+OffsetOption = offset_option()
 ProposalArg = Annotated[str, typer.Argument(help="Proposal number (or id / 0x id prefix).")]
 
 

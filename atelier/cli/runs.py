@@ -27,16 +27,12 @@ RunArg = Annotated[str, typer.Argument(help="Run number (as shown by `atelier ru
 STATUS_STYLE = {"running": "cyan", "paused": "yellow", "failed": "red", "done": "green"}
 
 
-def open_store(studio: Studio) -> Store:
-    return studio.open_store()
-
-
 @contextmanager
 def runner_for(studio: Studio, *, live: bool) -> Iterator[Runner]:
     from atelier.cli.progress import RunProgress
     from atelier.workflows.runner import Runner
 
-    with open_store(studio) as store:
+    with studio.open_store() as store:
         if not live:
             yield Runner(studio, store)
             return
@@ -78,7 +74,7 @@ def status(ctx: typer.Context, run: Annotated[str | None, typer.Argument(
         help="Run number (default: the newest).")] = None, as_json: JsonOption = False) -> None:
     """One run: status, episodes with the prompt hashes they used, audits."""
     studio = studio_of(ctx)
-    with open_store(studio) as store:
+    with studio.open_store() as store:
         chosen = store.run(run) if run is not None else _newest(store)
         episodes = store.episodes(chosen.id)
         audits = store.audits(chosen.id)
@@ -103,7 +99,7 @@ def status(ctx: typer.Context, run: Annotated[str | None, typer.Argument(
 @run_app.command("list")
 def list_runs(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """All runs, newest first."""
-    with open_store(studio_of(ctx)) as store:
+    with studio_of(ctx).open_store() as store:
         runs = store.runs()
     if as_json:
         emit_json([run_json(r) for r in runs])
