@@ -236,24 +236,53 @@ def write_episode(
 ) -> EpisodeScript:
     """One episode: an outline that continues from earlier episodes, then each scene's
     panels; panels are numbered across the episode."""
-    common = {
-        "brief": brief.model_dump(),
-        "bible": bible.model_dump(),
-        "episode": number,
-        "previous": previous_summaries,
-    }
-    outline = generate(
+    outline = write_outline(ctx, brief, bible, number, previous_summaries)
+    return write_panels(ctx, brief, bible, number, previous_summaries, outline)
+
+
+def _common(brief: Brief, bible: SeriesBible, number: int, previous: list[str]
+            ) -> dict[str, Any]:
+    return {"brief": brief.model_dump(), "bible": bible.model_dump(), "episode": number,
+            "previous": previous}
+
+
+def write_outline(
+    ctx: AgentContext,
+    brief: Brief,
+    bible: SeriesBible,
+    number: int,
+    previous_summaries: list[str],
+    *,
+    variant: int = 1,
+    variants: int = 1,
+) -> EpisodeOutline:
+    """The episode's outline; ``variant`` of ``variants`` when members curate among several
+    (each asked to take the story its own way)."""
+    return generate(
         agent=AGENT,
-        task="outline",
+        task="outline" if variants == 1 else f"outline {variant}/{variants}",
         prompt=ctx.prompt,
         handle=ctx.handle,
         log=ctx.log,
-        inputs={"task": "outline", **common},
+        inputs={"task": "outline", **_common(brief, bible, number, previous_summaries),
+                "variant": variant, "variants": variants},
         schema=EpisodeOutline,
         check=lambda o: check_outline(o, bible),
         max_attempts=ctx.max_attempts,
         narrow=only_ids([c.id for c in bible.characters]),
     )
+
+
+def write_panels(
+    ctx: AgentContext,
+    brief: Brief,
+    bible: SeriesBible,
+    number: int,
+    previous_summaries: list[str],
+    outline: EpisodeOutline,
+) -> EpisodeScript:
+    """The panels of each scene of ``outline``, numbered across the episode."""
+    common = _common(brief, bible, number, previous_summaries)
     scenes: list[Scene] = []
     next_number = 1
     for index, beat in enumerate(outline.scenes):

@@ -123,6 +123,31 @@ class WorkflowConfig(_Section):
     operator: AccountName = "deployer"
 
 
+class CurationConfig(_Section):
+    """Members choose among the variants an agent offers."""
+
+    #: Outline variants the scriptwriter writes per episode; 1 turns curation off.
+    variants: Annotated[int, Field(ge=1, le=5)] = 3
+    #: How long a ballot stays open on the chain clock (it closes early once every member
+    #: has voted).
+    window: Duration = 86400
+
+    @field_validator("window")
+    @classmethod
+    def _window_positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("window must be longer than 0 s, e.g. '1d'")
+        return value
+
+
+class AuditConfig(_Section):
+    """What an audit does with the members' reviews."""
+
+    #: The editor agent drafts a rewrite of an agent whose mean rating in the audit window is
+    #: below this (1..5), or whose reviews' comments ask for changes; 0 turns the editor off.
+    rewrite_below: Annotated[float, Field(ge=0, le=5)] = 3.0
+
+
 class AgentSettings(_Section):
     """Per-agent choices; the prompt file's front matter may still name a provider/model."""
 
@@ -141,6 +166,8 @@ class Config(_Section):
     models: ModelSettings = ModelSettings()
     storage: StorageConfig = StorageConfig()
     workflow: WorkflowConfig = WorkflowConfig()
+    curation: CurationConfig = CurationConfig()
+    audit: AuditConfig = AuditConfig()
     #: Who paints the panels: the drawn staging (offline) or an OpenAI-compatible images API.
     pictures: PicturesSettings = PicturesSettings()
     agents: dict[str, AgentSettings] = Field(default_factory=dict)

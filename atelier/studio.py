@@ -78,6 +78,18 @@ class Studio:
     def max_concurrency(self) -> int:
         return self.config.workflow.max_concurrency
 
+    @property
+    def curation_variants(self) -> int:
+        return self.config.curation.variants
+
+    @property
+    def curation_window(self) -> int:
+        return self.config.curation.window
+
+    @property
+    def rewrite_below(self) -> float:
+        return self.config.audit.rewrite_below
+
     # -- storage ------------------------------------------------------------------------
     @property
     def store_url(self) -> str:

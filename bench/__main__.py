@@ -15,10 +15,21 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import agents, chain_reads, cold_start, gas, graph, render, scaling
+from bench import (
+    agents,
+    chain_reads,
+    cold_start,
+    curation,
+    editor,
+    gas,
+    graph,
+    render,
+    scaling,
+)
 
-BENCHMARKS = {"gas": gas, "agents": agents, "cold": cold_start, "graph": graph,
-              "render": render, "scaling": scaling, "reads": chain_reads}
+BENCHMARKS = {"gas": gas, "agents": agents, "editor": editor, "curation": curation,
+              "cold": cold_start, "graph": graph, "render": render, "scaling": scaling,
+              "reads": chain_reads}
 
 
 def main() -> None:

@@ -27,10 +27,12 @@ from atelier.agents.prompt_file import PromptFile, load_prompt
 from atelier.agents.scriptwriter import (
     BibleCharacter,
     Brief,
+    EpisodeOutline,
     EpisodeScript,
     SeriesBible,
     write_bible,
-    write_episode,
+    write_outline,
+    write_panels,
 )
 from atelier.testing import lighthouse
 from atelier.workflows.context import RunContext
@@ -228,6 +230,7 @@ class BareState(TypedDict, total=False):
     audit_every: int
     episode: int
     bible: SeriesBible | None
+    outline: EpisodeOutline | None
     script: EpisodeScript | None
     summaries: list[str]
     sheets: Annotated[dict[str, Any], keep_both]
@@ -252,7 +255,7 @@ class _Log:
 
 
 def agents_only_graph(studio: Studio, prompts: dict[str, PromptFile], calls: Calls) -> Any:
-    """The production graph's nine nodes and edges with a state of its own, where only the
+    """The production graph's nodes and edges with a state of its own, where only the
     agent nodes do work: the agent calls and nothing else (no chain, files, pages, store)."""
 
     def ctx(agent: str, episode: int | None) -> Any:
@@ -266,12 +269,20 @@ def agents_only_graph(studio: Studio, prompts: dict[str, PromptFile], calls: Cal
             return {}
         return {"bible": write_bible(ctx("scriptwriter", None), state["brief"])}
 
-    def write_script(state: BareState) -> dict[str, Any]:
+    def outline_episode(state: BareState) -> dict[str, Any]:
         number = state["episode"]
         bible = state["bible"]
         assert bible is not None
-        script = write_episode(ctx("scriptwriter", number), state["brief"], bible, number,
-                               list(state.get("summaries") or []))
+        outline = write_outline(ctx("scriptwriter", number), state["brief"], bible, number,
+                                list(state.get("summaries") or []))
+        return {"outline": outline}
+
+    def write_script(state: BareState) -> dict[str, Any]:
+        number = state["episode"]
+        bible, outline = state["bible"], state["outline"]
+        assert bible is not None and outline is not None
+        script = write_panels(ctx("scriptwriter", number), state["brief"], bible, number,
+                              list(state.get("summaries") or []), outline)
         return {"script": script}
 
     def route_designs(state: BareState) -> list[Send] | str:
@@ -320,6 +331,7 @@ def agents_only_graph(studio: Studio, prompts: dict[str, PromptFile], calls: Cal
 
     return build_graph(
         nodes={"sync_governance": sync_governance, "plan_series": plan_series,
+               "outline_episode": outline_episode, "curate": nothing,
                "write_script": write_script, "design_character": design,
                "layout_pages": layout_pages, "render": nothing, "review": nothing,
                "publish": publish, "audit_checkpoint": nothing},

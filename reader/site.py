@@ -16,7 +16,7 @@ import hashlib
 import posixpath
 import unicodedata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from jinja2 import DictLoader, Environment, StrictUndefined, pass_context
@@ -24,7 +24,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from atelier.reader.templates import CSS, TEMPLATES
-from atelier.reader.views import RunView, gather
+from atelier.reader.views import gather
 
 if TYPE_CHECKING:
     from atelier.store.database import Store
@@ -47,14 +47,14 @@ def publish_reader(store: Store, assets_dir: Path, run_id: int,
     recorded: list[Asset] = []
     for episode in view.episodes:
         data = render_page("episode.html", view, episode.path, ep=episode)
-        digest = _write(assets_dir / episode.path, data)
+        digest = write_page(assets_dir / episode.path, data)
         view.reader_hashes[episode.number] = digest
         recorded.append(store.put_asset(Asset(
             run_id=run_id, episode=episode.number, kind="reader_episode", path=episode.path,
             sha256=digest, agent=READER_AGENT, goal_id=run.goal_id,
             proposal_ids=list(episode.proposal_ids))))
     data = render_page("index.html", view, view.path)
-    digest = _write(assets_dir / view.path, data)
+    digest = write_page(assets_dir / view.path, data)
     latest = view.episodes[-1].proposal_ids if view.episodes else view.governance.goal_proposals
     recorded.append(store.put_asset(Asset(
         run_id=run_id, episode=None, kind="reader_index", path=view.path, sha256=digest,
@@ -62,7 +62,15 @@ def publish_reader(store: Store, assets_dir: Path, run_id: int,
     return recorded
 
 
-def render_page(template: str, run: RunView, page: str, **values: Any) -> bytes:
+class PageFrame(Protocol):
+    """What every page's frame shows of its run (``RunView`` has it, and more)."""
+
+    run_id: int
+    series_title: str
+    path: str  # the run's index page
+
+
+def render_page(template: str, run: PageFrame, page: str, **values: Any) -> bytes:
     """One page as UTF-8 HTML; ``page`` is its path in the assets folder (links are made
     relative to it)."""
     html = _environment().get_template(template).render(
@@ -119,7 +127,7 @@ def _environment() -> Environment:
     return _ENV
 
 
-def _write(path: Path, data: bytes) -> str:
+def write_page(path: Path, data: bytes) -> str:
     """Write ``data`` atomically unless the file already holds it; returns its sha256."""
     if not (path.is_file() and path.read_bytes() == data):
         path.parent.mkdir(parents=True, exist_ok=True)

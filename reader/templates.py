@@ -333,6 +333,20 @@ EPISODE = """{% extends "base.html" %}
   </tbody>
 </table></div>
 
+<h3 style="margin-top:28px">Members' reviews</h3>
+{% if ep.reviews %}
+<div class="scroll"><table>
+  <thead><tr><th>member</th><th>scriptwriter</th><th>designer</th><th>layout</th><th>comment</th></tr></thead>
+  <tbody>
+  {% for r in ep.reviews %}
+    <tr><td>{{ hash(r.reviewer) }}</td><td>{{ r.scriptwriter }}</td><td>{{ r.designer }}</td>
+      <td>{{ r.layout }}</td><td dir="auto">{{ r.comment }}</td></tr>
+  {% endfor %}
+  </tbody>
+</table></div>
+{% else %}
+<p class="meta">No member has reviewed this episode yet: <code>atelier review {{ ep.number }} --as NAME ...</code></p>
+{% endif %}
 <h3 style="margin-top:28px">Review findings</h3>
 {% if ep.findings %}
 <ul class="findings">{% for f in ep.findings %}<li dir="auto">{{ f }}</li>{% endfor %}</ul>
@@ -433,5 +447,40 @@ INDEX = """{% extends "base.html" %}
 {% endblock %}
 """
 
+BALLOT = """{% extends "base.html" %}
+{% from "macros.html" import hash, tag with context %}
+{% block title %}Curation ballot {{ ballot.id }}: episode {{ ballot.episode }} · {{ run.series_title }}{% endblock %}
+{% block nav %}<a href="{{ index_page | href }}">all episodes</a>{% endblock %}
+{% block main %}
+<section class="hero">
+  <p class="kicker">Curation ballot {{ ballot.id }} · episode {{ ballot.episode }}</p>
+  <h1>Which outline should the studio make?</h1>
+  <p class="summary">The scriptwriter wrote {{ ballot.variants | length }} outlines of episode
+    {{ ballot.episode }}. Members choose one with a signed, gasless vote weighed by their
+    reputation at the ballot's snapshot; the winner becomes the episode.</p>
+  <p class="meta">{{ tag(ballot.status) }} · closes at chain time {{ ballot.closes_at }}
+    (or once every member has voted) · ballot key {{ hash(ballot.key) }}</p>
+  {% if ballot.status == "open" %}
+  <p class="meta">Vote: <code>atelier curate vote {{ ballot.id }} VARIANT --as NAME</code></p>
+  {% endif %}
+</section>
+{% for v in variants %}
+<section class="box" id="variant-{{ v.number }}">
+  <h2 dir="auto">Variant {{ v.number }}: {{ v.title }}{% if ballot.winner is not none and ballot.winner + 1 == v.number %} ✓ chosen{% endif %}</h2>
+  <p dir="auto">{{ v.summary }}</p>
+  <ol>
+  {% for scene in v.scenes %}
+    <li><strong dir="auto">{{ scene.setting }}</strong> ({{ scene.characters | join(", ") }}):
+      <span dir="auto">{{ scene.beat }}</span></li>
+  {% endfor %}
+  </ol>
+  {% if ballot.status == "closed" %}<p class="meta">{{ v.weight }} reputation voted for it</p>{% endif %}
+</section>
+{% endfor %}
+{% if ballot.tally_root %}<p class="meta">Tally root {{ hash(ballot.tally_root) }}: keccak256
+  over the counted votes' EIP-712 digests in voter order; the next audit report carries it.</p>{% endif %}
+{% endblock %}
+"""
+
 TEMPLATES = {"base.html": BASE, "macros.html": MACROS, "episode.html": EPISODE,
-             "index.html": INDEX}
+             "index.html": INDEX, "ballot.html": BALLOT}

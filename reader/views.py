@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from atelier.store.database import Store
     from atelier.store.models import Asset, Audit, Episode, ModelCall, Run
 
-READER_KINDS = ("reader_episode", "reader_index")
+READER_KINDS = ("reader_episode", "reader_index", "reader_ballot")
 LINE_VERBS = {"speech": "says", "thought": "thinks", "whisper": "whispers", "shout": "shouts"}
 
 
@@ -138,6 +138,17 @@ class SceneText:
 
 
 @dataclass(frozen=True)
+class ReviewView:
+    """A member's signed review as stored (the CLI verified its signature when it came in)."""
+
+    reviewer: str
+    scriptwriter: int
+    designer: int
+    layout: int
+    comment: str
+
+
+@dataclass(frozen=True)
 class EpisodeView:
     number: int
     title: str
@@ -159,6 +170,7 @@ class EpisodeView:
     proposal_ids: tuple[str, ...]  # as recorded on the episode's assets
     previous: str | None = None  # the neighbouring episodes' pages
     next: str | None = None
+    reviews: tuple[ReviewView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,12 +215,17 @@ def gather(store: Store, assets_dir: Path, run_id: int, goal: dict[str, Any] | N
     if publishing is not None:
         episodes[publishing.number] = publishing
     done = [e for _, e in sorted(episodes.items()) if e.status == "done"]
+    reviews: dict[int, list[ReviewView]] = {}
+    for r in store.reviews(run_id):
+        reviews.setdefault(r.episode, []).append(ReviewView(
+            r.reviewer, r.scriptwriter, r.designer, r.layout, r.comment))
     views = []
     for episode in done:
         mine = [a for a in assets if a.episode == episode.number]
         script = _read_json(assets_dir, _first(mine, "script"))
-        views.append(_episode_view(run, episode, mine, links, script, characters, sheets,
-                                   audits, calls, brief))
+        view = _episode_view(run, episode, mine, links, script, characters, sheets,
+                             audits, calls, brief)
+        views.append(replace(view, reviews=tuple(reviews.get(episode.number, ()))))
     numbers = [v.number for v in views]
     linked = []
     for i, view in enumerate(views):

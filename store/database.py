@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
+from atelier.store.community import CommunityRecords
 from atelier.store.engine import WRITE, create_store_engine
 from atelier.store.errors import StoreError, connection_error, redact_url, sqlalchemy_url
 from atelier.store.migrations import migrate
@@ -43,7 +44,7 @@ def database_url(storage_url: str, sqlite_file: Path) -> str:
     return f"sqlite:///{sqlite_file.resolve()}"
 
 
-class Store:
+class Store(CommunityRecords):
     def __init__(self, engine: Engine, url: str) -> None:
         self._engine = engine
         self._writer = engine.execution_options(**{WRITE: True})

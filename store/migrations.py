@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Connection,
     DateTime,
@@ -132,8 +133,65 @@ def m001_initial(conn: Connection) -> None:
     metadata.create_all(conn)
 
 
+def m002_members(conn: Connection) -> None:
+    """Members' signed reviews and curation ballots; the chain time of each publication."""
+    metadata = MetaData()
+
+    def pk() -> Column[int]:
+        return Column("id", Integer, primary_key=True, autoincrement=True)
+
+    conn.execute(text("ALTER TABLE episodes ADD COLUMN published_chain_time BIGINT"))
+    Table(
+        "reviews", metadata, pk(),
+        Column("run_id", Integer, nullable=False),
+        Column("episode", Integer, nullable=False),
+        Column("reviewer", String, nullable=False),
+        Column("scriptwriter", Integer, nullable=False),
+        Column("designer", Integer, nullable=False),
+        Column("layout", Integer, nullable=False),
+        Column("comment", String, nullable=False),
+        Column("signed_at", BigInteger, nullable=False),
+        Column("signature", String, nullable=False),
+        Column("weight", BigInteger, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        UniqueConstraint("run_id", "episode", "reviewer", name="uq_reviews_run_episode_reviewer"),
+        Index("ix_reviews_run_id", "run_id"),
+    )  # fmt: skip
+    Table(
+        "ballots", metadata, pk(),
+        Column("run_id", Integer, nullable=False),
+        Column("episode", Integer, nullable=False),
+        Column("kind", String, nullable=False),
+        Column("key", String, nullable=False),
+        Column("variants", JSON, nullable=False),
+        Column("snapshot", BigInteger, nullable=False),
+        Column("electorate", JSON, nullable=False),
+        Column("closes_at", BigInteger, nullable=False),
+        Column("status", String, nullable=False),
+        Column("winner", Integer, nullable=True),
+        Column("tally", JSON, nullable=False),
+        Column("tally_root", String, nullable=True),
+        Column("created_at", DateTime, nullable=False),
+        UniqueConstraint("run_id", "episode", "kind", name="uq_ballots_run_episode_kind"),
+        Index("ix_ballots_run_id", "run_id"),
+    )  # fmt: skip
+    Table(
+        "curation_votes", metadata, pk(),
+        Column("ballot_id", Integer, nullable=False),
+        Column("voter", String, nullable=False),
+        Column("choice", Integer, nullable=False),
+        Column("signed_at", BigInteger, nullable=False),
+        Column("signature", String, nullable=False),
+        Column("weight", BigInteger, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        UniqueConstraint("ballot_id", "voter", name="uq_curation_votes_ballot_voter"),
+        Index("ix_curation_votes_ballot_id", "ballot_id"),
+    )  # fmt: skip
+    metadata.create_all(conn)
+
+
 #: In order; append only.
-MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial]
+MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_members]
 
 
 def migrate(conn: Connection) -> list[str]:

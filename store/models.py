@@ -1,4 +1,5 @@
-"""The studio's tables: runs, their episodes, the assets they made, audits and model calls.
+"""The studio's tables: runs, their episodes, the assets they made, audits, model calls, and
+the members' signed reviews and curation ballots.
 
 Times are timezone-aware UTC datetimes on every database (stored as naive UTC). JSON
 columns hold plain dicts and lists. The schema itself is created by the numbered
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -75,6 +76,9 @@ class Episode(SQLModel, table=True):
     findings: list[str] = Field(default_factory=list, sa_column=_json())
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: The chain clock when the episode was published: reviews count the reviewer's
+    #: reputation at this moment.
+    published_chain_time: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Asset(SQLModel, table=True):
@@ -146,4 +150,74 @@ class ModelCall(SQLModel, table=True):
     started_at: float  # unix time
 
 
-TABLES = (Run, Episode, Asset, Audit, ModelCall)
+class Review(SQLModel, table=True):
+    """A member's signed rating of one published episode (see governance.member_messages).
+
+    The row holds the signed fields and the signature, so anyone can check it; a newer
+    review by the same member of the same episode replaces the older one."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("run_id", "episode", "reviewer", name="uq_reviews_run_episode_reviewer"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(index=True)
+    episode: int
+    reviewer: str  # checksum address
+    scriptwriter: int
+    designer: int
+    layout: int
+    comment: str = ""
+    signed_at: int = Field(sa_type=BigInteger)  # unix seconds, part of the signed message
+    signature: str  # 0x-hex, 65 bytes
+    #: The reviewer's reputation (whole points) at the episode's publication.
+    weight: int = Field(sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Ballot(SQLModel, table=True):
+    """A curation round: the variants an agent offered for one episode, put to the members."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        UniqueConstraint("run_id", "episode", "kind", name="uq_ballots_run_episode_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(index=True)
+    episode: int
+    kind: str = "outline"
+    key: str  # 0x-hex bytes32, part of every signed vote
+    variants: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json())
+    snapshot: int = Field(sa_type=BigInteger)  # chain time whose reputation weighs the votes
+    #: Every member's reputation (whole points) at the snapshot, read from the chain when the
+    #: ballot opened: a past moment's reputation never changes, so the tally needs no reads.
+    electorate: dict[str, int] = Field(default_factory=dict, sa_column=_json())
+    closes_at: int = Field(sa_type=BigInteger)  # chain time
+    status: str = "open"  # "open" | "closed"
+    winner: int | None = None
+    tally: list[int] = Field(default_factory=list, sa_column=_json())  # weight per variant
+    tally_root: str | None = None  # 0x-hex keccak256 over the counted votes
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CurationVote(SQLModel, table=True):
+    """A member's signed choice on a ballot; a newer vote by the same member replaces it."""
+
+    __tablename__ = "curation_votes"
+    __table_args__ = (
+        UniqueConstraint("ballot_id", "voter", name="uq_curation_votes_ballot_voter"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ballot_id: int = Field(index=True)
+    voter: str  # checksum address
+    choice: int  # 0-based variant
+    signed_at: int = Field(sa_type=BigInteger)
+    signature: str
+    weight: int = Field(sa_type=BigInteger)  # reputation (whole points) at the ballot's snapshot
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+TABLES = (Run, Episode, Asset, Audit, ModelCall, Review, Ballot, CurationVote)

@@ -16,6 +16,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from atelier.testing import lighthouse
+from atelier.testing.editor_cast import editor_answer
 
 Answer = Callable[[list[BaseMessage]], str]
 
@@ -43,7 +44,12 @@ def respond(messages: list[BaseMessage]) -> str:
     if match := re.search(r"Outline episode (\d+)", text):
         episode = int(match.group(1))
         cast = ["mara", "old_tom"] + (["gull"] if episode > 1 else [])
-        return json.dumps(lighthouse.outline(episode, cast))
+        outline = lighthouse.outline(episode, cast)
+        if variant := re.search(r"This is version (\d+) of", text):
+            outline["title"] += f", take {variant.group(1)}"  # variants members tell apart
+        return json.dumps(outline)
+    if (editor := editor_answer(messages)) is not None:
+        return editor
     if match := re.search(r"Characters in this scene: (.+)", text):
         return json.dumps(_panels([c.strip() for c in match.group(1).split(",")]))
     if match := re.search(r'\(id "([a-z_]+)"\)', text):

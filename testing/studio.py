@@ -25,6 +25,11 @@ voting_delay = "10s"
 voting_period = "5m"
 timelock_delay = "1m"
 """
+#: One outline per episode: no curation round (tests of curation ask for variants).
+NO_CURATION = """
+[curation]
+variants = 1
+"""
 #: The scripted Lighthouse cast at the model seam, selected like any provider.
 SCRIPTED_MODELS = """
 [models]
@@ -58,15 +63,16 @@ def write_config(folder: Path, extra: str = FAST_GOVERNANCE) -> Path:
 
 def governed_studio(folder: Path, *, episodes: int = 2, audit_every: int = 1,
                     extra_config: str = "", provider: str = "scripted",
-                    prompts: Path = REPO / "prompts", governance: str = FAST_GOVERNANCE
-                    ) -> Path:
+                    prompts: Path = REPO / "prompts", governance: str = FAST_GOVERNANCE,
+                    curation: str = NO_CURATION) -> Path:
     """config.toml of a new studio in ``folder`` whose goal 1 (``episodes``,
     ``audit_every``) is approved, with a copy of ``prompts``. ``provider = "local"`` leaves
     [models] to its defaults (the bundled model); ``governance`` is the [governance]
-    section the DAO is deployed with."""
+    section the DAO is deployed with; ``curation`` its [curation] section (none by default:
+    one outline per episode)."""
     shutil.copytree(prompts, folder / "prompts")
     models = SCRIPTED_MODELS if provider == "scripted" else ""
-    config = write_config(folder, governance + models + extra_config)
+    config = write_config(folder, governance + curation + models + extra_config)
     atelier_command(config, "init")
     atelier_command(config, "goal", "propose", "--title", lighthouse.TITLE, "--brief",
                     lighthouse.BRIEF, "--episodes", str(episodes), "--audit-every",

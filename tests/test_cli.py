@@ -157,8 +157,9 @@ def test_unreachable_rpc_node_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_demo_runs_the_governed_loop_on_the_embedded_model(tmp_path: Path) -> None:
-    """README command 1, on the real bundled model (~2 min): goal, run, audit with a prompt
-    rewrite, vote, resume, episode 2 on the new prompt."""
+    """README command 1, on the real bundled model (~3 min): goal, run, audit with a prompt
+    rewrite, reviews, vote, resume, curation of episode 2, episode 2 on the new prompt, the
+    final audit with the editor's rewrite."""
     config = write_config(tmp_path)
     shutil.copytree(REPO / "prompts", tmp_path / "prompts")
     result = atelier(config, "demo", "--workspace", str(tmp_path / "demo"))
@@ -171,12 +172,28 @@ def test_demo_runs_the_governed_loop_on_the_embedded_model(tmp_path: Path) -> No
     demo = ("--workspace", str(tmp_path / "demo"))
     listed = atelier(config, *demo, "proposals", "list", "--json")  # newest first
     states = {p["number"]: p["state"] for p in json.loads(listed.out)}
-    assert (states[1], states[2]) == ("Executed", "Executed")  # the goal, audit 1
+    assert (states[1], states[2], states[3]) == ("Executed",) * 3  # goal, audit 1, audit 2
+    assert "members review episode 1" in result.out
+    assert "the run pauses at curation ballot 1: 2 outlines of episode 2" in result.out
+    reviews = json.loads(atelier(config, *demo, "reviews", "list", "--json").out)
+    assert [(r["member"], r["valid"]) for r in reviews] == [
+        ("alice", True), ("bob", True), ("carol", True)]
+    [ballot] = json.loads(atelier(config, *demo, "curate", "list", "--json").out)
+    assert (ballot["episode"], ballot["status"], ballot["winner"]) == (2, "closed", 2)
     status = json.loads(atelier(config, *demo, "run", "status", "1", "--json").out)
     assert status["status"] == "done"
     first, second = (e["prompt_hashes"]["scriptwriter"] for e in status["episodes"])
     assert first != second
     assert status["audits"][0]["proposed_prompts"] == {"scriptwriter": second}
+    # The final audit read the reviews: the editor drafted a scriptwriter rewrite (or the
+    # report says why its draft was dropped).
+    audits = json.loads(atelier(config, *demo, "audit", "list", "--json").out)
+    report = json.loads(atelier(config, *demo, "audit", "show", str(audits[1]["id"]),
+                                "--json").out)["report_markdown"]
+    assert "| scriptwriter | 2.33 | 3 |" in report
+    assert ("drafted by the editor agent" in report) == ("scriptwriter" in
+                                                         audits[1]["proposed_prompts"])
+    assert "drafted by the editor agent" in report or "the editor's draft" in report
     pdfs = json.loads(atelier(config, *demo, "assets", "list", "--kind", "episode_pdf",
                               "--json").out)
     assert len(pdfs) == 2

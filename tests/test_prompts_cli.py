@@ -22,7 +22,8 @@ def test_founding_prompts_are_approved_and_drafts_are_noticed(tmp_path: Path) ->
     config = _studio(tmp_path)
     rows = json.loads(atelier(config, "prompts", "list", "--json").out)
     assert [(r["agent"], r["status"], r["version"]) for r in rows] == [
-        ("scriptwriter", "approved", 1), ("designer", "approved", 1), ("layout", "approved", 1)]
+        ("scriptwriter", "approved", 1), ("designer", "approved", 1), ("layout", "approved", 1),
+        ("editor", "approved", 1)]
     assert all(r["stored"] for r in rows)
 
     draft = tmp_path / "prompts" / "layout.prompty"

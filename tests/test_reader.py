@@ -198,7 +198,7 @@ def test_the_provenance_is_on_the_page(produced: tuple[Path, Store, Path]) -> No
     for asset in files:
         assert asset.sha256 in text, asset.path
     # the prompt versions the episode ran with, per agent
-    assert set(second.prompt_hashes) == {"scriptwriter", "designer", "layout"}
+    assert set(second.prompt_hashes) == {"scriptwriter", "designer", "layout", "editor"}
     for agent, digest in second.prompt_hashes.items():
         assert f"{agent}{digest}" in text.replace(" ", "").replace("\n", "")
     # the goal's proposal, the executed audit's, and the run's audits with their status

@@ -26,7 +26,8 @@ def test_a_run_on_the_embedded_model_through_the_cli(tmp_path: Path) -> None:
     assert "final audit proposal 2" in run["message"]
     status = json.loads(atelier(config, "run", "status", "1", "--json").out)
     assert status["episodes"][0]["status"] == "done"
-    assert set(status["episodes"][0]["prompt_hashes"]) == {"scriptwriter", "designer", "layout"}
+    assert set(status["episodes"][0]["prompt_hashes"]) == {"scriptwriter", "designer", "layout",
+                                                           "editor"}
 
     assets = json.loads(atelier(config, "assets", "list", "--json").out)
     kinds = {a["kind"] for a in assets}

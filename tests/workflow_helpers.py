@@ -21,18 +21,19 @@ from atelier.testing.studio import MEMBERS, pass_proposal, with_provider
 __all__ = ["FAST", "MEMBERS", "governed_studio", "ok", "pass_proposal", "studio_at",
            "with_provider"]
 
-_templates: dict[tuple[int, int, str, str], Path] = {}
+_templates: dict[tuple[int, int, str, str, str], Path] = {}
 _template_root: Path | None = None
 
 
 def governed_studio(folder: Path, *, episodes: int = 2, audit_every: int = 1,
-                    extra_config: str = "", provider: str = "scripted") -> Path:
+                    extra_config: str = "", provider: str = "scripted",
+                    curation: str = testing.NO_CURATION) -> Path:
     """config.toml of a studio in ``folder`` whose goal 1 is approved; returns its path."""
-    key = (episodes, audit_every, extra_config, provider)
+    key = (episodes, audit_every, extra_config, provider, curation)
     if key not in _templates:
         _templates[key] = testing.governed_studio(
             _new_template_folder(), episodes=episodes, audit_every=audit_every,
-            extra_config=extra_config, provider=provider)
+            extra_config=extra_config, provider=provider, curation=curation)
     for item in _templates[key].parent.iterdir():
         copy = shutil.copytree if item.is_dir() else shutil.copy2
         copy(item, folder / item.name)

@@ -1,8 +1,11 @@
 """Audit checkpoints: a report of how the agents did, and one proposal to keep or rewrite them.
 
 Every K episodes (K from the on-chain goal) the run writes an ``AuditReport`` — per agent:
-calls, retries, failures, tokens, latency, prompt version; the review findings; pending
-prompt rewrites with diffs — and opens **one** proposal: its description is the report plus
+calls, retries, failures, tokens, latency, prompt version; the members' ratings (mean,
+count, trend) and comments; the curation results with their tally roots; the review
+findings; the prompt rewrites with diffs, each labelled with who drafted it (a person's
+working file, or the **editor** agent, which turns low ratings and comments into a draft;
+see ``workflows.editing``) — and opens **one** proposal: its description is the report plus
 the full text of each proposed prompt, its calldata records the report's hash and sets the
 new prompt hashes. Then the run pauses (``interrupt``) until the members have decided.
 
@@ -12,6 +15,7 @@ checkpoint that runs again after a crash reuses both.
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,6 +28,9 @@ from atelier.agents import AGENTS
 from atelier.workflows.context import RunContext, StudioServices, WorkflowError, emit
 from atelier.workflows.state import RunState
 from atelier.workflows.sync import changed_drafts
+
+#: Who drafted a prompt rewrite.
+PERSON, EDITOR = "person", "editor"
 
 if TYPE_CHECKING:
     from atelier.agents.prompt_file import PromptFile
@@ -63,6 +70,51 @@ class PromptRewrite:
     approved_hash: str
     proposed: PromptFile
     approved_text: str | None
+    author: str = PERSON  # who drafted it: PERSON or EDITOR
+    rationale: str = ""
+    changes: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        if self.author == EDITOR:
+            return "drafted by the editor agent from the members' reviews"
+        return "drafted by a person (the working prompt file)"
+
+
+@dataclass(frozen=True)
+class AgentRatings:
+    """The members' ratings of one agent in an audit window (signatures checked)."""
+
+    agent: str
+    count: int
+    mean: float | None
+    previous_mean: float | None  # in the previous audit's window
+
+    @property
+    def trend(self) -> str:
+        if self.mean is None or self.previous_mean is None:
+            return "-"
+        delta = self.mean - self.previous_mean
+        return "=" if abs(delta) < 0.05 else f"{delta:+.1f}"
+
+
+@dataclass(frozen=True)
+class MemberComment:
+    episode: int
+    member: str
+    ratings: tuple[int, int, int]  # scriptwriter, designer, layout
+    text: str
+
+
+@dataclass(frozen=True)
+class CurationResult:
+    episode: int
+    ballot: int
+    variants: int
+    winner: int  # 1-based
+    weights: tuple[int, ...]
+    voters: int
+    root: str
 
 
 @dataclass(frozen=True)
@@ -78,6 +130,11 @@ class AuditReport:
     agents: tuple[AgentStats, ...]
     findings: dict[int, list[str]]  # episode -> review findings
     rewrites: tuple[PromptRewrite, ...] = field(default=())
+    ratings: tuple[AgentRatings, ...] = ()
+    comments: tuple[MemberComment, ...] = ()
+    curation: tuple[CurationResult, ...] = ()
+    #: What the audit noticed about the reviews and drafts (dropped drafts, invalid reviews).
+    notes: tuple[str, ...] = ()
 
     def markdown(self) -> str:
         first, last = self.episodes
@@ -103,9 +160,40 @@ class AuditReport:
             lines.append("None.")
         for episode, found in sorted(self.findings.items()):
             lines += [f"- episode {episode}: {item}" for item in found]
-        lines += ["", "## Member ratings", "", "None recorded.", "", "## Prompt rewrites", ""]
+        lines += ["", "## Member ratings", ""]
+        if not any(r.count for r in self.ratings):
+            lines.append("None recorded: `atelier review EPISODE --as NAME ...` rates an "
+                         "episode.")
+        else:
+            lines += ["| agent | mean (1-5) | ratings | trend vs previous audit |",
+                      "|---|---:|---:|---:|"]
+            lines += [f"| {r.agent} | {'-' if r.mean is None else f'{r.mean:.2f}'} | "
+                      f"{r.count} | {r.trend} |" for r in self.ratings]
+        if self.comments:
+            lines += ["", "### Comments", ""]
+            lines += [f"- episode {c.episode}, {c.member} (scriptwriter {c.ratings[0]}, "
+                      f"designer {c.ratings[1]}, layout {c.ratings[2]}): {_quoted(c.text)}"
+                      for c in self.comments]
+        lines += ["", "## Curation", ""]
+        if not self.curation:
+            lines.append("No curation ballot in this window.")
+        for c in self.curation:
+            weights = ", ".join(f"{i + 1}: {w}" for i, w in enumerate(c.weights))
+            lines.append(f"- episode {c.episode}, ballot {c.ballot}: variant {c.winner} of "
+                         f"{c.variants} produced; reputation per variant {weights}; "
+                         f"{c.voters} signed votes; tally root `{c.root}`")
+        if self.notes:
+            lines += ["", "## Audit notes", ""]
+            lines += [f"- {_plain(note)}" for note in self.notes]
+        lines += ["", "## Prompt rewrites", ""]
         if not self.rewrites:
             lines.append("None proposed: the current prompts stay.")
+        for r in self.rewrites:
+            lines.append(f"- **{r.agent}** {r.approved_hash[:10]}… → {r.proposed.hash_hex[:10]}…, "
+                         f"{r.label}" + (f": {_quoted(r.rationale)}" if r.rationale else ""))
+            lines += [f"  - {_plain(change)}" for change in r.changes]
+        if self.rewrites:
+            lines.append("")  # the full texts follow in the proposal description
         return "\n".join(lines) + "\n"
 
     def description(self) -> str:
@@ -114,6 +202,17 @@ class AuditReport:
 
         changes = {r.agent: (r.proposed, r.approved_text) for r in self.rewrites}
         return self.markdown() + "\n".join(prompt_sections(changes))
+
+
+def _quoted(text: str) -> str:
+    """Member and model text inside the report: one line, quoted, with no markdown of its own
+    (no links, tables, headings or HTML in a proposal description)."""
+    return "“" + _plain(text) + "”"
+
+
+def _plain(text: str) -> str:
+    flat = " ".join(text.split()).replace("`", "'")
+    return re.sub(r"([\\\[\]<>*_#|!~])", r"\\\1", flat)
 
 
 def waiting_audit(store: Store, run_id: int, values: RunState | dict[str, Any]
@@ -140,40 +239,66 @@ def pending_rewrites(studio: StudioServices, approved: dict[str, str]) -> list[P
         working = load_prompt(path)
         digest = bytes.fromhex(approved[agent][2:])
         old = store.get(digest).normalized_text if store.has(digest) else None
-        rewrites.append(PromptRewrite(agent, approved[agent], working, old))
+        rewrites.append(PromptRewrite(agent, approved[agent], working, old, author=PERSON))
     return rewrites
 
 
-def build_report(store: Store, run: Run, state: RunState, index: int, revision: int,
-                 rewrites: list[PromptRewrite]) -> AuditReport:
+def audit_window(store: Store, run: Run, state: RunState, index: int) -> tuple[int, int]:
+    """The first and last episode an audit covers."""
     previous = store.latest_audit(run.id, index - 1) if index > 1 else None
     first = previous.after_episode + 1 if previous else 1
-    last = state["episode"] - 1  # publish has moved on to the next episode
+    return first, state["episode"] - 1  # publish has moved on to the next episode
+
+
+def build_report(store: Store, run: Run, state: RunState, index: int, revision: int,
+                 rewrites: list[PromptRewrite], feedback: Feedback | None = None
+                 ) -> AuditReport:
+    first, last = audit_window(store, run, state, index)
     calls = store.calls(run.id)
     # The series bible (no episode) belongs to the first audit.
     window = [c for c in calls if (first <= c.episode <= last if c.episode is not None
                                    else first == 1)]
     findings = {e.number: list(e.findings) for e in store.episodes(run.id)
                 if first <= e.number <= last}
+    feedback = feedback or Feedback()
     return AuditReport(
         run_id=run.id, index=index, revision=revision, goal_id=run.goal_id,
         goal_title=run.goal_title, episodes=(first, last),
         token_budget=int(state["goal"].get("token_budget", 0)),
         tokens_used=sum(c.prompt_tokens + c.completion_tokens for c in calls),
         agents=tuple(AgentStats.of(agent, window) for agent in AGENTS),
-        findings=findings, rewrites=tuple(rewrites),
+        findings=findings, rewrites=tuple(rewrites), ratings=feedback.ratings,
+        comments=feedback.comments, curation=feedback.curation, notes=feedback.notes,
     )
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What the members said in an audit window (see ``workflows.editing``)."""
+
+    ratings: tuple[AgentRatings, ...] = ()
+    comments: tuple[MemberComment, ...] = ()
+    curation: tuple[CurationResult, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def open_audit(studio: StudioServices, store: Store, run: Run, state: RunState, index: int,
                revision: int) -> Audit:
     """Store the audit, then open its proposal (both idempotent)."""
     from atelier.store.models import Audit
+    from atelier.workflows.editing import editor_rewrites, gather_feedback
 
     audit = store.latest_audit(run.id, index)
     if audit is None or audit.revision < revision:
         rewrites = pending_rewrites(studio, state["prompts"])
-        report = build_report(store, run, state, index, revision, rewrites)
+        window = audit_window(store, run, state, index)
+        feedback = gather_feedback(studio, store, run, index, window)
+        drafted, notes = editor_rewrites(studio, store, run, state, window, feedback,
+                                         drafted_by_people={r.agent for r in rewrites})
+        feedback = Feedback(feedback.ratings, feedback.comments, feedback.curation,
+                            (*feedback.notes, *notes))
+        rewrites += drafted
+        report = build_report(store, run, state, index, revision, rewrites, feedback)
         description = report.description()
         audit = store.put_audit(Audit(
             run_id=run.id, index=index, revision=revision, after_episode=report.episodes[1],

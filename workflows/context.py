@@ -58,6 +58,21 @@ class StudioServices(Protocol):
         """Graph branches (character sheets) run at once."""
         ...
 
+    @property
+    def curation_variants(self) -> int:
+        """Outline variants per episode that members choose from (1: no curation)."""
+        ...
+
+    @property
+    def curation_window(self) -> int:
+        """Seconds of chain time a curation ballot stays open."""
+        ...
+
+    @property
+    def rewrite_below(self) -> float:
+        """Mean rating under which the editor drafts a rewrite of an agent (0: never)."""
+        ...
+
     def working_prompt_path(self, agent: str) -> Path:
         """The agent's working prompt file (a draft until governance approves it)."""
         ...
@@ -150,7 +165,11 @@ def emit(event: str, **fields: Any) -> None:
     from langgraph.runtime import get_runtime
 
     payload = {"event": event, **fields}
-    get_stream_writer()(payload)
+    try:
+        writer = get_stream_writer()
+    except RuntimeError:  # outside a graph run (a revised audit opened by a command)
+        return
+    writer(payload)
     context = get_runtime().context
     if isinstance(context, RunContext) and context.progress is not None:
         context.progress(payload)

@@ -1,8 +1,8 @@
 """The production graph: wiring only (the nodes live in their own modules).
 
-    START → sync_governance → plan_series → write_script ⇉ design_character (one branch per
-    new or changed character) → layout_pages → render → review → publish
-    → write_script (next episode) | audit_checkpoint (every K episodes) | END
+    START → sync_governance → plan_series → outline_episode → curate → write_script
+    ⇉ design_character (one branch per new or changed character) → layout_pages → render
+    → review → publish → outline_episode (next episode) | audit_checkpoint (every K) | END
     audit_checkpoint → sync_governance (after the members' decision) | END (after the last)
 
 ``build_graph()`` is the one place this wiring is written. The Runner compiles it with its
@@ -19,6 +19,7 @@ from langgraph.graph import END, START, StateGraph
 
 from atelier.workflows.audit import audit_checkpoint
 from atelier.workflows.context import RunContext
+from atelier.workflows.curation import curate, outline_episode
 from atelier.workflows.production import (
     design_character,
     layout_pages,
@@ -31,10 +32,12 @@ from atelier.workflows.routes import after_audit, after_publish, after_sync
 from atelier.workflows.state import RunInput, RunOutput, RunState
 from atelier.workflows.sync import sync_governance
 
-#: The nine nodes, in production order.
+#: The nodes, in production order.
 NODES: dict[str, Callable[..., dict[str, Any]]] = {
     "sync_governance": sync_governance,
     "plan_series": plan_series,
+    "outline_episode": outline_episode,
+    "curate": curate,
     "write_script": write_script,
     "design_character": design_character,
     "layout_pages": layout_pages,
@@ -74,8 +77,10 @@ def build_graph(
 
     builder.add_edge(START, "sync_governance")
     builder.add_conditional_edges("sync_governance", route["after_sync"],
-                                  ["plan_series", "write_script"])
-    builder.add_edge("plan_series", "write_script")
+                                  ["plan_series", "outline_episode"])
+    builder.add_edge("plan_series", "outline_episode")
+    builder.add_edge("outline_episode", "curate")
+    builder.add_edge("curate", "write_script")
     builder.add_conditional_edges("write_script", route["route_designs"],
                                   ["design_character", "layout_pages"])
     builder.add_edge("design_character", "layout_pages")
@@ -83,7 +88,7 @@ def build_graph(
     builder.add_edge("render", "review")
     builder.add_edge("review", "publish")
     builder.add_conditional_edges("publish", route["after_publish"],
-                                  ["write_script", "audit_checkpoint", END])
+                                  ["outline_episode", "audit_checkpoint", END])
     builder.add_conditional_edges("audit_checkpoint", route["after_audit"],
                                   ["sync_governance", END])
     return builder

@@ -1,4 +1,5 @@
-"""The creative nodes: series bible, episode script, character sheets (fan-out), layout.
+"""The creative nodes: series bible, episode script, character sheets (fan-out), layout
+(the episode's outline and its curation are in ``workflows.curation``).
 
 Each node calls one agent with the prompt version governance approved, writes what it made
 under the run's assets folder and lists the file for ``publish``. Writing a file twice
@@ -101,15 +102,16 @@ def plan_series(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]
 
 
 def write_script(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    from atelier.agents.scriptwriter import SeriesBible, write_episode
+    """The panels of the outline ``curate`` chose (the only one, or the members' pick)."""
+    from atelier.agents.scriptwriter import EpisodeOutline, SeriesBible, write_panels
 
     number = state["episode"]
-    runtime.context.get_store().start_episode(state["run_id"], number, state["prompts"])
-    emit("episode", episode=number, prompts=state["prompts"])
     emit("step", episode=number, agent="scriptwriter", task="script")
     ctx = agent_for(runtime, state, "scriptwriter", number)
     bible = SeriesBible.model_validate(state["bible"])
-    script = write_episode(ctx, brief_of(state), bible, number, list(state.get("summaries", [])))
+    outline = EpisodeOutline.model_validate(state["outline"])
+    script = write_panels(ctx, brief_of(state), bible, number, list(state.get("summaries", [])),
+                          outline)
     path = episode_dir(runtime, state["run_id"], number) / "script.json"
     write_json(path, script.model_dump(mode="json"))
     return {"script": script.model_dump(mode="json"), "findings": [], "layout": None,

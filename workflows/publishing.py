@@ -80,6 +80,18 @@ def review(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     return {"findings": findings}
 
 
+def _stamp_publication(runtime: Runtime[RunContext], run_id: int, number: int) -> None:
+    """The chain time of publication: members' reviews of the episode weigh the reputation
+    they held then."""
+    from atelier.governance.members import chain_time
+
+    store = runtime.context.get_store()
+    episode = store.episode(run_id, number)
+    if episode is not None and episode.published_chain_time is None:
+        with runtime.context.get_studio().session() as dao:
+            store.set_published_chain_time(run_id, number, chain_time(dao))
+
+
 def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     from atelier.reader import publish_reader
     from atelier.reader.export import file_sha256
@@ -109,6 +121,7 @@ def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     publish_reader(store, assets_dir, run_id, goal=state.get("goal"), publishing=published)
     store.finish_episode(run_id, number, title=script.title, summary=script.summary,
                          findings=findings)
+    _stamp_publication(runtime, run_id, number)
     store.update_run(run_id, episodes_done=number)
     emit("published", episode=number, title=script.title, files=len(state.get("files") or []),
          findings=len(findings))

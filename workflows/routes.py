@@ -9,15 +9,15 @@ from langgraph.graph import END
 from atelier.workflows.state import RunState
 
 
-def after_sync(state: RunState) -> Literal["plan_series", "write_script"]:
-    return "write_script" if state.get("bible") else "plan_series"
+def after_sync(state: RunState) -> Literal["plan_series", "outline_episode"]:
+    return "outline_episode" if state.get("bible") else "plan_series"
 
 
-def after_publish(state: RunState) -> Literal["write_script", "audit_checkpoint", "__end__"]:
+def after_publish(state: RunState) -> Literal["outline_episode", "audit_checkpoint", "__end__"]:
     finished = state["episode"] - 1
     if finished % max(state.get("audit_every") or 1, 1) == 0:
         return "audit_checkpoint"
-    return END if state["episode"] > state["episodes"] else "write_script"
+    return END if state["episode"] > state["episodes"] else "outline_episode"
 
 
 def after_audit(state: RunState) -> Literal["sync_governance", "__end__"]:

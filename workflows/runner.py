@@ -2,7 +2,9 @@
 next pause, with the run's row in the store kept in step.
 
 A run is a LangGraph thread (``run-<id>``). It pauses at an audit checkpoint; ``resume``
-reads the audit proposal's state on the chain and continues only once it was executed. A
+reads the audit proposal's state on the chain and continues only once it was executed. It
+pauses at a curation ballot; ``resume`` tallies the signed votes and continues once the
+ballot closed (its window ended or every member voted), with the winning variant. A
 run that failed (a model that gave no valid output, a node that crashed, a killed process)
 resumes from its last checkpoint: finished nodes are not run again.
 """
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from langgraph.graph.state import CompiledStateGraph
 
     from atelier.store.database import Store
-    from atelier.store.models import Audit, Run
+    from atelier.store.models import Audit, Ballot, Run
 
 #: Receives the progress events the nodes emit (see ``workflows.context.emit``).
 EventSink = Callable[[dict[str, Any]], None]
@@ -43,6 +45,7 @@ _NEXT_STEP = {
 class RunOutcome:
     run: Run
     audit: Audit | None  # the audit the run waits for (or opened last)
+    ballot: Ballot | None = None  # the curation ballot the run waits for
 
     @property
     def status(self) -> str:
@@ -93,6 +96,11 @@ class Runner:
         with self._graph() as graph:
             snapshot = graph.get_state(self._config(run))
         if snapshot.interrupts:
+            ballot_id = _curation(snapshot.interrupts)
+            if ballot_id is not None:
+                ballot = self._closed_ballot(run, ballot_id)
+                return self._drive(run, Command(resume={"ballot": ballot.id,
+                                                        "winner": ballot.winner}))
             audit = self._waiting_audit(run, snapshot.values)
             return self._drive(run, Command(resume={"proposal": str(audit.proposal_number)}))
         if snapshot.next:  # failed or killed mid-way: continue from the last checkpoint
@@ -160,6 +168,14 @@ class Runner:
             self.store.update_run(run.id, status="failed", message=_failure(exc))
             raise
         if snapshot.interrupts:
+            ballot_id = _curation(snapshot.interrupts)
+            if ballot_id is not None:
+                ballot = self.store.ballot(ballot_id)
+                run = self.store.update_run(
+                    run.id, status="paused", message=f"waiting for curation ballot "
+                    f"{ballot.id} (episode {ballot.episode}): members vote (`atelier curate "
+                    f"vote {ballot.id} VARIANT --as NAME`), then `atelier run resume {run.id}`")
+                return RunOutcome(run, None, ballot)
             _, audit = waiting_audit(self.store, run.id, snapshot.values)
             number = audit.proposal_number if audit else "?"
             run = self.store.update_run(
@@ -181,6 +197,15 @@ class Runner:
             self.store.update_audit(audit.id, status=new)
         return state
 
+    def _closed_ballot(self, run: Run, ballot_id: int) -> Ballot:
+        from atelier.workflows.curation import BallotOpen, close_if_due
+
+        try:
+            return close_if_due(self.studio, self.store, self.store.ballot(ballot_id))
+        except BallotOpen as exc:
+            self.store.update_run(run.id, status="paused", message=exc.message)
+            raise RunPaused(exc.message, hint=exc.hint) from None
+
     def _waiting_audit(self, run: Run, values: dict[str, Any]) -> Audit:
         index, audit = waiting_audit(self.store, run.id, values)
         if audit is None or audit.proposal_number is None:
@@ -200,6 +225,15 @@ class Runner:
             hint = _NEXT_STEP.get(state, "see `atelier proposals show {n}`").format(n=number)
         self.store.update_run(run.id, status="paused", message=message)
         raise RunPaused(message, hint=hint)
+
+
+def _curation(interrupts: Any) -> int | None:
+    """The ballot a run waits on, when its pause is a curation round (not an audit)."""
+    for pending in interrupts:
+        value = getattr(pending, "value", None)
+        if isinstance(value, dict) and value.get("kind") == "curation":
+            return int(value["ballot"])
+    return None
 
 
 def _failure(exc: BaseException) -> str:

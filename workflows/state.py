@@ -62,6 +62,9 @@ class RunState(TypedDict, total=False):
     bible: dict[str, Any] | None
     episode: int  # the episode being made, 1-based
     summaries: list[str]  # of finished episodes, fed to the scriptwriter
+    #: The episode's outline variants (EpisodeOutline dumps); one when curation is off.
+    outlines: list[dict[str, Any]] | None
+    outline: dict[str, Any] | None  # the one being produced (the members' pick)
     script: dict[str, Any] | None
     #: character id -> {"sheet": CharacterSheet dump, "designed_from": bible fingerprint}
     sheets: Annotated[dict[str, Any], merge]

@@ -50,7 +50,8 @@ def sync_governance(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
             "`atelier prompts list` to store it, then resume",
         )
     prompts = {agent: "0x" + digest.hex() for agent, digest in approved.items()}
-    notices = _drafts_that_do_not_run(studio, prompts)
+    notices = _fast_forward(studio, state.get("prompts") or {}, prompts)
+    notices += _drafts_that_do_not_run(studio, prompts)
     for notice in notices:
         emit("notice", text=notice)
     emit("governance", goal=goal.id, prompts=prompts)
@@ -79,6 +80,29 @@ def changed_drafts(studio: StudioServices, prompts: dict[str, str]) -> dict[str,
         if path.exists() and "0x" + prompt_hash(path.read_bytes()).hex() != approved:
             drafts[agent] = path
     return drafts
+
+
+def _fast_forward(studio: StudioServices, before: dict[str, str], prompts: dict[str, str]
+                  ) -> list[str]:
+    """A working file still holding the version that ran before the members approved a
+    rewrite nobody typed into it (the editor's) is brought up to the approved text, so the
+    next audit does not offer to undo the approval. A file with edits of its own is left."""
+    from atelier.agents.prompt_file import prompt_hash
+
+    notices = []
+    for agent, path in changed_drafts(studio, prompts).items():
+        old = before.get(agent)
+        if old is None or old == prompts[agent]:
+            continue
+        if "0x" + prompt_hash(path.read_bytes()).hex() != old:
+            continue  # someone edited it: their draft, not ours to overwrite
+        text = studio.prompt_store.get(bytes.fromhex(prompts[agent][2:])).normalized_text
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        notices.append(f"{path} now holds the approved {agent} prompt {prompts[agent][:14]}… "
+                       "(a rewrite the members approved)")
+    return notices
 
 
 def _drafts_that_do_not_run(studio: StudioServices, prompts: dict[str, str]) -> list[str]:

@@ -2,12 +2,16 @@
 
 Founding the DAO (with the founding prompts) → a goal proposed, voted, queued, executed →
 a production run → the audit checkpoint pauses it and proposes a prompt rewrite a prompt
-engineer drafted → members approve → the run resumes and episode 2 uses the new prompt →
-a summary of the pages, the proposals and the prompt hashes each episode used.
+engineer drafted → members review episode 1 (signed, gasless) and approve the audit → the
+run resumes: the scriptwriter offers two outlines of episode 2 and members curate → episode
+2 uses the new prompt → the final audit reads the reviews and carries the editor agent's
+rewrite, which members approve → a summary of the pages, the proposals, the reviews, the
+ballot and the prompt hashes each episode used.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -37,6 +41,16 @@ DEMO_GOAL = {
     "audit_every": 1,
     "token_budget": 200_000,
 }
+
+#: What members say about episode 1: (member, scriptwriter, designer, layout, comment).
+DEMO_REVIEWS = (
+    ("alice", 2, 4, 4, "The dialogue is thin: give the characters more to say."),
+    ("bob", 2, 4, 3, "The story wanders; every scene needs one clear goal."),
+    ("carol", 3, 4, 4, ""),
+)
+#: Outline variants of episode 2 the members choose from, and how each member votes (1-based).
+DEMO_VARIANTS = 2
+DEMO_CURATION = (("alice", 2), ("bob", 2), ("carol", 1))
 
 #: The prompt engineer's rewrite the first audit carries: (old, new) replacements.
 DEMO_REWRITE = (
@@ -76,9 +90,11 @@ def demo(
                            "files, or run from the Atelier checkout")
     # The demo runs on the embedded chain with dev accounts, whatever config says, and on
     # its own copy of the prompt files (it drafts a rewrite; your prompts/ stay untouched).
+    # One outline for episode 1; members curate from episode 2 on (see below).
     config = Config.model_validate({
         **base.model_dump(), "chain": {"kind": "embedded"}, "storage": {"url": ""},
         "prompts": {"dir": str(root / "drafts")},
+        "curation": {**base.curation.model_dump(), "variants": 1},
     })
     # Relative paths in config (a GGUF file) stay relative to the real config.toml.
     config_path = ctx.find_root().obj.config_path if _has_config(ctx) else root / "config.toml"
@@ -100,11 +116,75 @@ def demo(
     number = outcome.audit.proposal_number
     step(f"the run pauses at audit 1; members read the report and the scriptwriter rewrite "
          f"(`atelier audit show {outcome.audit.id}`) and vote on proposal {number}")
+    _review(studio, outcome.run.id or 0)
     with studio.session() as dao:
         _pass(dao, dao.proposal(str(number)), "the rewrite reads well")
-    step(f"resuming run {outcome.run.id}: episode 2 uses the newly approved prompts")
+    # Curation from episode 2 on, as an operator would switch it on in config.toml.
+    studio = dataclasses.replace(studio, config=studio.config.model_copy(update={
+        "curation": studio.config.curation.model_copy(update={"variants": DEMO_VARIANTS})}))
+    step(f"resuming run {outcome.run.id}: episode 2 uses the newly approved prompts, and the "
+         f"scriptwriter offers {DEMO_VARIANTS} outlines for the members to choose from")
     final = _run(studio, lambda runner: runner.resume(outcome.run.id))
+    while final.ballot is not None:
+        _curate(studio, final.ballot.id or 0)
+        final = _run(studio, lambda runner: runner.resume(outcome.run.id))
+    _approve_final_audit(studio, final)
     _summary(studio, final.run.id, time.monotonic() - started)
+
+
+def _review(studio: Studio, run_id: int) -> None:
+    """Members rate episode 1 with signed, gasless messages (`atelier review`)."""
+    from atelier.governance.accounts import dev_signer
+    from atelier.workflows.community import Ratings, sign_review
+
+    step("members review episode 1 per agent with signed, gasless messages (EIP-712); the "
+         "next audit reads them")
+    with studio.open_store() as store:
+        run = store.run(run_id)
+        for member, script, design, layout, comment in DEMO_REVIEWS:
+            sign_review(studio, store, dev_signer(member), run, 1,
+                        Ratings(script, design, layout), comment)
+            said = f": “{comment}”" if comment else ""
+            console.print(f"  {member}: scriptwriter {script}, designer {design}, layout "
+                          f"{layout}{escape(said)}", soft_wrap=True)
+
+
+def _curate(studio: Studio, ballot_id: int) -> None:
+    """Members choose an outline with signed votes weighed by reputation (`atelier curate`)."""
+    from atelier.governance.accounts import dev_signer
+    from atelier.workflows.community import sign_curation_vote
+
+    with studio.open_store() as store:
+        ballot = store.ballot(ballot_id)
+        step(f"the run pauses at curation ballot {ballot.id}: {len(ballot.variants)} outlines "
+             f"of episode {ballot.episode}")
+        for i, variant in enumerate(ballot.variants, 1):
+            console.print(f"  variant {i}: “{escape(str(variant.get('title', '')))}” — "
+                          f"{escape(str(variant.get('summary', ''))[:120])}", soft_wrap=True)
+        for member, choice in DEMO_CURATION:
+            sign_curation_vote(studio, store, dev_signer(member), ballot, choice - 1)
+        votes = ", ".join(f"{m} → {c}" for m, c in DEMO_CURATION)
+    step(f"members vote with signed messages ({votes}); everyone has voted, so the ballot "
+         "closes and the run resumes with the winner")
+
+
+def _approve_final_audit(studio: Studio, outcome: RunOutcome) -> None:
+    audit = outcome.audit
+    if audit is None or audit.proposal_number is None or audit.status != "open":
+        return
+    from atelier.workflows.audit import EDITOR
+
+    with studio.open_store() as store:
+        report = store.audit(audit.id or 0).report_markdown
+    by_editor = f"drafted by the {EDITOR} agent" in report
+    what = ("a scriptwriter rewrite the editor agent drafted from the reviews"
+            if by_editor else "the editor's notes (its draft was dropped: see the report)")
+    step(f"the final audit (proposal {audit.proposal_number}) reads the members' ratings and "
+         f"carries {what} (`atelier audit show {audit.id}`)")
+    with studio.session() as dao:
+        _pass(dao, dao.proposal(str(audit.proposal_number)), "the editor heard us")
+    with studio.open_store() as store:  # no resume follows the final audit to record it
+        store.update_audit(audit.id or 0, status="executed")
 
 
 def _shipped_prompts() -> Path:
@@ -213,6 +293,8 @@ def _summary(studio: Studio, run_id: int, seconds: float) -> None:
         audits = store.audits(run_id)
         pdfs = store.assets(run_id, kind="episode_pdf")
         readers = store.assets(run_id, kind="reader_index")
+        reviews = store.reviews(run_id)
+        ballots = store.ballots(run_id)
     root = studio.workspace.root
     console.print()
     console.print(f"[green]✓[/] demo finished in {format_duration(int(seconds))}")
@@ -223,6 +305,11 @@ def _summary(studio: Studio, run_id: int, seconds: float) -> None:
     for audit in audits:
         console.print(f"  audit {audit.index}: proposal {audit.proposal_number} "
                       f"({audit.status}), rewrites: {', '.join(audit.proposed_prompts) or '-'}")
+    console.print(f"  reviews: {len(reviews)} signed (`atelier reviews list`)")
+    for ballot in ballots:
+        chosen = f"variant {ballot.winner + 1}" if ballot.winner is not None else "open"
+        console.print(f"  curation ballot {ballot.id} (episode {ballot.episode}): {chosen}, "
+                      f"tally root {(ballot.tally_root or '-')[:14]}…")
     for pdf in pdfs:
         console.print(f"  pages: {studio.workspace.assets_dir / pdf.path}")
     for reader in readers:

@@ -19,6 +19,7 @@ from atelier.cli import audits as audit_cmds
 from atelier.cli import chain as chain_cmds
 from atelier.cli import dao as dao_cmds
 from atelier.cli import demo as demo_cmds
+from atelier.cli import members as member_cmds
 from atelier.cli import prompts as prompt_cmds
 from atelier.cli import proposals as proposal_cmds
 from atelier.cli import runs as run_cmds
@@ -88,6 +89,9 @@ app.add_typer(dao_cmds.accounts_app, name="accounts")
 app.add_typer(run_cmds.run_app, name="run")
 app.add_typer(audit_cmds.audit_app, name="audit")
 app.add_typer(asset_cmds.assets_app, name="assets")
+app.command("review")(member_cmds.review)
+app.add_typer(member_cmds.reviews_app, name="reviews")
+app.add_typer(member_cmds.curate_app, name="curate")
 
 
 def report(exc: AtelierError) -> None:

@@ -70,3 +70,16 @@ class RunProgress(AbstractContextManager["RunProgress"]):
         rewrites = ", ".join(e["prompts"]) or "no prompt rewrites"
         self._say(f"[bold cyan]▸[/] audit {e['index']}: proposal [bold]{e['proposal']}[/] "
                   f"opened ({rewrites})")
+
+    def _ballot(self, e: dict[str, Any]) -> None:
+        self._say(f"[bold cyan]▸[/] curation ballot [bold]{e['ballot']}[/]: members choose "
+                  f"among {e['variants']} outlines of episode {e['episode']} "
+                  f"(`atelier curate show {e['ballot']}`)")
+
+    def _curated(self, e: dict[str, Any]) -> None:
+        self._say(f"  [green]✓[/] ballot {e['ballot']}: the members chose variant "
+                  f"{e['winner']}")
+
+    def _editor(self, e: dict[str, Any]) -> None:
+        mark = "[green]✓[/]" if e["drafted"] else "[yellow]![/]"
+        self._say(f"  {mark} editor: {escape(e['agent'])}: {escape(e['text'])}")

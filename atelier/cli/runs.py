@@ -149,7 +149,11 @@ def _print_run(run: Run) -> None:
 
 def _report(outcome: RunOutcome, as_json: bool) -> None:
     if as_json:
+        ballot = outcome.ballot
         emit_json({**run_json(outcome.run),
-                   "audit": _audit_brief(outcome.audit) if outcome.audit else None})
+                   "audit": _audit_brief(outcome.audit) if outcome.audit else None,
+                   "ballot": {"id": ballot.id, "episode": ballot.episode,
+                              "variants": len(ballot.variants), "closes_at": ballot.closes_at}
+                   if ballot else None})
         return
     _print_run(outcome.run)
