@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from atelier.reader.site import READER_AGENT, render_page, write_page
-from atelier.reader.views import index_path
+from atelier.reader.views import ballot_path, index_path
 
 if TYPE_CHECKING:
     from atelier.store.database import Store
@@ -32,9 +32,6 @@ class _Run:
     series_title: str
     path: str
 
-
-def ballot_path(run_id: int, episode: int) -> str:
-    return f"run-{run_id}/episode-{episode:02d}/ballot.html"
 
 
 def publish_ballot(store: Store, assets_dir: Path, ballot: Ballot) -> Asset:

@@ -258,6 +258,7 @@ EPISODE = """{% extends "base.html" %}
     <a class="button" href="#cast">Cast</a>
     <a class="button" href="#script">Script</a>
     <a class="button" href="#provenance">How it was made</a>
+    {% if ep.ballot %}<a class="button" href="{{ ep.ballot | href }}">Curation ballot</a>{% endif %}
   </p>
 </section>
 

@@ -33,6 +33,11 @@ def episode_path(run_id: int, number: int) -> str:
     return f"run-{run_id}/episode-{number:02d}/index.html"
 
 
+def ballot_path(run_id: int, number: int) -> str:
+    """Where the page of an episode's curation ballot lives."""
+    return f"run-{run_id}/episode-{number:02d}/ballot.html"
+
+
 @dataclass(frozen=True)
 class FileLink:
     """An asset the reader links to, with what proves it is the file the run made."""
@@ -171,6 +176,7 @@ class EpisodeView:
     previous: str | None = None  # the neighbouring episodes' pages
     next: str | None = None
     reviews: tuple[ReviewView, ...] = ()
+    ballot: str | None = None  # the curation ballot's page, when members chose the outline
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,7 @@ def gather(store: Store, assets_dir: Path, run_id: int, goal: dict[str, Any] | N
     if publishing is not None:
         episodes[publishing.number] = publishing
     done = [e for _, e in sorted(episodes.items()) if e.status == "done"]
+    ballots = {b.episode: ballot_path(run_id, b.episode) for b in store.ballots(run_id)}
     reviews: dict[int, list[ReviewView]] = {}
     for r in store.reviews(run_id):
         reviews.setdefault(r.episode, []).append(ReviewView(
@@ -225,7 +232,8 @@ def gather(store: Store, assets_dir: Path, run_id: int, goal: dict[str, Any] | N
         script = _read_json(assets_dir, _first(mine, "script"))
         view = _episode_view(run, episode, mine, links, script, characters, sheets,
                              audits, calls, brief)
-        views.append(replace(view, reviews=tuple(reviews.get(episode.number, ()))))
+        views.append(replace(view, reviews=tuple(reviews.get(episode.number, ())),
+                             ballot=ballots.get(episode.number)))
     numbers = [v.number for v in views]
     linked = []
     for i, view in enumerate(views):

@@ -257,6 +257,7 @@ def test_members_choose_the_outline_by_reputation_and_the_audit_carries_the_tall
     assert "Storm 1, take 2" in shown and "Storm 1, take 3" in shown
     page = config.parent / ".atelier" / "assets" / "run-1" / "episode-01" / "ballot.html"
     assert "Storm 1, take 3" in page.read_text()
+    assert "curate vote 1 VARIANT" in page.read_text()
 
     assert "held no reputation when ballot 1 opened" in refused(
         config, "curate", "vote", "1", "2", "--as", "mallory")
@@ -273,9 +274,11 @@ def test_members_choose_the_outline_by_reputation_and_the_audit_carries_the_tall
     store = studio_at(config).open_store()
     first = store.ballot(1)
     assert (first.status, first.winner, first.tally) == ("closed", 1, [0, 200, 100])
-    script = json.loads((config.parent / ".atelier" / "assets" / "run-1" / "episode-01" /
-                         "script.json").read_text())
+    episode_dir = config.parent / ".atelier" / "assets" / "run-1" / "episode-01"
+    script = json.loads((episode_dir / "script.json").read_text())
     assert script["title"] == "Storm 1, take 2"
+    assert "✓ chosen" in (episode_dir / "ballot.html").read_text()
+    assert 'href="ballot.html"' in (episode_dir / "index.html").read_text()  # the reader links it
     # Anyone holding the signed votes recomputes the tally root.
     with studio_at(config).session() as dao:
         domain = studio_domain(dao)
