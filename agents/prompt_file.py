@@ -171,6 +171,9 @@ class PromptFile(BaseModel):
     name: str
     description: str
     version: str
+    #: metadata.authors: who wrote the prompt (an author named like a studio account is
+    #: credited in the contribution ledger when members approve the version).
+    authors: tuple[str, ...] = ()
     model: ModelChoice
     inputs: tuple[PromptInput, ...]
     body: str
@@ -433,6 +436,7 @@ def parse_prompt(
         name=front.name,
         description=front.description,
         version=front.metadata.version,
+        authors=tuple(front.metadata.authors or ()),
         model=model,
         inputs=tuple(inputs),
         body=body,

@@ -88,12 +88,49 @@ class GovernanceConfig(_Section):
     proposal_threshold: Annotated[int, Field(ge=0)] = 0
     #: The ethics committee: a dev account name or a 0x address. It may cancel proposals.
     guardian: str = "ethics"
+    #: How votes are weighed: "linear" (one vote per reputation point) or "quadratic" (the
+    #: square root of the voter's reputation, so a whale's weight grows slowly). Fixed when
+    #: the DAO is deployed.
+    counting: Literal["linear", "quadratic"] = "linear"
 
     @model_validator(mode="after")
     def _period_positive(self) -> GovernanceConfig:
         if self.voting_period == 0:
             raise ValueError("voting_period must be longer than 0 s, e.g. '1d'")
         return self
+
+
+#: Reputation amounts are whole points; the registry stores them as uint64.
+Points = Annotated[int, Field(ge=0, le=2**64 - 1)]
+
+
+class ReputationConfig(_Section):
+    """The reputation rule the DAO starts with (it lives on-chain in the registry after
+    `atelier init`; changing it later needs a governance proposal)."""
+
+    per_prompt_rewrite: Points = 20
+    per_review: Points = 2
+    per_curation_vote: Points = 1
+    per_audit_proposal: Points = 5
+    #: Most reputation one member earns per audit, all sources together.
+    cap_per_audit: Points = 25
+    #: Share of a member's reputation burnt at each audit (0..100, to 0.01%).
+    decay_percent: Annotated[float, Field(ge=0, le=100)] = 10.0
+    #: Decay never takes a balance below this.
+    decay_floor: Points = 10
+
+    @field_validator("decay_percent")
+    @classmethod
+    def _whole_basis_points(cls, value: float) -> float:
+        if abs(value * 100 - round(value * 100)) > 1e-6:
+            raise ValueError("decay_percent is kept in basis points: use at most two decimals, "
+                             "e.g. 2.5")
+        return value
+
+    @property
+    def decay_bps(self) -> int:
+        """``decay_percent`` in basis points (10% -> 1000), as the registry stores it."""
+        return round(self.decay_percent * 100)
 
 
 class StorageConfig(_Section):
@@ -168,6 +205,7 @@ class Config(_Section):
     workflow: WorkflowConfig = WorkflowConfig()
     curation: CurationConfig = CurationConfig()
     audit: AuditConfig = AuditConfig()
+    reputation: ReputationConfig = ReputationConfig()
     #: Who paints the panels: the drawn staging (offline) or an OpenAI-compatible images API.
     pictures: PicturesSettings = PicturesSettings()
     agents: dict[str, AgentSettings] = Field(default_factory=dict)

@@ -25,11 +25,12 @@ from bench import (
     graph,
     render,
     scaling,
+    whales,
 )
 
 BENCHMARKS = {"gas": gas, "agents": agents, "editor": editor, "curation": curation,
               "cold": cold_start, "graph": graph, "render": render, "scaling": scaling,
-              "reads": chain_reads}
+              "reads": chain_reads, "whales": whales}
 
 
 def main() -> None:

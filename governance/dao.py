@@ -353,12 +353,15 @@ class StudioDAO:
     def propose_audit(
         self, signer: Signer, *, run_key: bytes, index: int, report_hash: bytes,
         prompt_hashes: Mapping[str, bytes], description: str,
+        reputation: Sequence[Action] = (),
     ) -> Proposal:
         """An audit checkpoint's proposal: executing it records the report's hash for audit
-        ``index`` of the run ``run_key`` and approves the new prompt hashes (agent -> hash).
+        ``index`` of the run ``run_key``, approves the new prompt hashes (agent -> hash) and
+        makes the ``reputation`` calls (the token's decay burns and earned mints).
         ``description`` should carry the report and the full prompt texts. Idempotent."""
         actions = [self.registry_action("recordAudit", run_key, index, report_hash)]
-        return self.propose(signer, actions + self._prompt_actions(prompt_hashes), description)
+        return self.propose(signer, [*actions, *self._prompt_actions(prompt_hashes),
+                                     *reputation], description)
 
     def check_can_vote(self, voter: str, proposal: Proposal) -> None:
         """Raise a clear error if ``voter`` cannot vote on ``proposal`` right now."""

@@ -11,9 +11,9 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from atelier.governance.artifacts import abi, bytecode
 from atelier.governance.tx import deploy as deploy_contract
@@ -26,6 +26,32 @@ if TYPE_CHECKING:
 #: Reputation is an 18-decimals ERC-20 underneath; users see whole points.
 REPUTATION_UNIT = 10**18
 
+#: How votes are weighed: "linear" one vote per unit of reputation; "quadratic" the integer
+#: square root of the voter's reputation at the snapshot (StudioGovernor's ``quadratic``).
+Counting = Literal["linear", "quadratic"]
+
+_UINT64 = 2**64 - 1
+
+
+class ReputationRuleSettings(BaseModel):
+    """The reputation rule the registry starts with (``StudioRegistry.ReputationRule``);
+    amounts in whole points, the defaults those of config.toml's ``[reputation]``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    per_prompt_rewrite: int = Field(20, ge=0, le=_UINT64)
+    per_review: int = Field(2, ge=0, le=_UINT64)
+    per_curation_vote: int = Field(1, ge=0, le=_UINT64)
+    per_audit_proposal: int = Field(5, ge=0, le=_UINT64)
+    cap_per_audit: int = Field(25, ge=0, le=_UINT64)
+    decay_bps: int = Field(1000, ge=0, le=10_000)  # of a balance burnt per audit
+    decay_floor: int = Field(10, ge=0, le=_UINT64)
+
+    def as_struct(self) -> tuple[int, ...]:
+        """The ``ReputationRule`` tuple, in the struct's field order."""
+        return (self.per_prompt_rewrite, self.per_review, self.per_curation_vote,
+                self.per_audit_proposal, self.cap_per_audit, self.decay_bps, self.decay_floor)
+
 
 class DaoSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -35,6 +61,8 @@ class DaoSettings(BaseModel):
     timelock_delay: int
     quorum_percent: int
     proposal_threshold: int  # in reputation points
+    counting: Counting = "linear"
+    reputation: ReputationRuleSettings = ReputationRuleSettings()
 
 
 class Deployment(BaseModel):
@@ -55,6 +83,11 @@ class Deployment(BaseModel):
     deployed_at: int
     settings: DaoSettings
     founding_members: dict[str, int]  # address -> reputation points
+
+    @property
+    def counting(self) -> Counting:
+        """How the governor weighs votes (fixed at deployment)."""
+        return self.settings.counting
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -86,8 +119,13 @@ def deploy_dao(
     ``founding_prompts`` agent -> approved prompt hash (version 1 of each).
 
     ``token_contract`` / ``governor_contract`` exist for the gas benchmark, which deploys
-    plain OpenZeppelin reference contracts through this same path.
+    plain OpenZeppelin reference contracts through this same path (those know only linear
+    counting).
     """
+    # StudioGovernor takes the counting as an 8th argument; the reference governor does not.
+    counting_arg = _constructor_arity(governor_contract) == 8
+    if not counting_arg and settings.counting != "linear":
+        raise ValueError(f"{governor_contract} only counts votes linearly")
     w3 = chain.w3
     start_block = w3.eth.block_number + 1
 
@@ -111,17 +149,22 @@ def deploy_dao(
         [grants[h] * REPUTATION_UNIT for h in holders], action="deploying the reputation token",
     ))
     progress("deploying the governor")
-    governor_address = address_of(deploy_contract(
-        chain, deployer, factory(governor_contract),
+    governor_args = [
         token_address, timelock_address, settings.voting_delay, settings.voting_period,
         settings.proposal_threshold * REPUTATION_UNIT, settings.quorum_percent, guardian,
+    ]
+    if counting_arg:
+        governor_args.append(settings.counting == "quadratic")
+    governor_address = address_of(deploy_contract(
+        chain, deployer, factory(governor_contract), *governor_args,
         action="deploying the governor",
     ))
     progress("deploying the studio registry")
     prompts = dict(sorted((founding_prompts or {}).items()))
     registry_address = address_of(deploy_contract(
         chain, deployer, factory("StudioRegistry"), timelock_address, list(prompts),
-        list(prompts.values()), action="deploying the studio registry",
+        list(prompts.values()), settings.reputation.as_struct(),
+        action="deploying the studio registry",
     ))
 
     progress("handing the timelock to the governor")
@@ -150,3 +193,8 @@ def deploy_dao(
         settings=settings,
         founding_members=dict(grants),
     )
+
+
+def _constructor_arity(contract: str) -> int:
+    constructor = next((e for e in abi(contract) if e["type"] == "constructor"), None)
+    return len(constructor["inputs"]) if constructor else 0

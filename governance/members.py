@@ -15,6 +15,8 @@ from eth_utils import to_checksum_address
 
 from atelier.governance.deploy import REPUTATION_UNIT
 
+#: keccak256("Transfer(address,address,uint256)"): ERC-20's event (mints and burns only here).
+TRANSFER = bytes.fromhex("ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef")
 #: keccak256("DelegateVotesChanged(address,uint256,uint256)"), ERC-5805's event.
 DELEGATE_VOTES_CHANGED = bytes.fromhex(
     "dec2bacdd2f05b59de34da9b523dff8be42e5e38e818c82fdb0bae774387a724")
@@ -72,3 +74,21 @@ def members_at(dao: StudioDAO, timepoint: int) -> dict[str, int]:
         delegate = to_checksum_address(bytes(log["topics"][1])[-20:])
         powers[delegate] = int.from_bytes(bytes(log["data"])[32:64], "big") // REPUTATION_UNIT
     return {address: power for address, power in powers.items() if power > 0}
+
+
+def balances(dao: StudioDAO) -> dict[str, int]:
+    """Every holder's reputation balance now, in whole points (what decay burns: a balance,
+    not the voting power delegated to an account). Summed from the token's ``Transfer``
+    events, which are only mints (from 0) and burns (to 0): reputation does not move."""
+    logs = dao.chain.get_logs(address=dao.deployment.token, topics=[TRANSFER],
+                              from_block=dao.deployment.block)
+    held: dict[str, int] = {}
+    for log in logs:
+        source = to_checksum_address(bytes(log["topics"][1])[-20:])
+        target = to_checksum_address(bytes(log["topics"][2])[-20:])
+        value = int.from_bytes(bytes(log["data"])[:32], "big")
+        held[source] = held.get(source, 0) - value
+        held[target] = held.get(target, 0) + value
+    zero = to_checksum_address(b"\0" * 20)
+    return {a: units // REPUTATION_UNIT for a, units in sorted(held.items())
+            if a != zero and units > 0}

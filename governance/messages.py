@@ -88,5 +88,11 @@ class Explainer:
     def _AuditAlreadyRecorded(self, run_id: bytes, index: int) -> str:
         return f"audit {index} of run 0x{run_id.hex()[:12]}… is already recorded"
 
+    def _InvalidReputationRule(self, decay_bps: int) -> str:
+        return (
+            f"a reputation rule cannot decay more than 100% of a balance per audit "
+            f"(decay of {decay_bps / 100:g}%, i.e. {decay_bps} basis points; at most 10000)"
+        )
+
     def _ERC5805FutureLookup(self, timepoint: int, clock: int) -> str:
         return "that moment is still in the future on the chain clock"

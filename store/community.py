@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from sqlmodel import Session, col, select
 
 from atelier.store.errors import StoreError
-from atelier.store.models import Ballot, CurationVote, Episode, Review
+from atelier.store.models import Ballot, Contribution, CurationVote, Episode, Review
 from atelier.store.upsert import upsert_if
 
 
@@ -145,6 +145,56 @@ class CommunityRecords:
         with self._session() as session:
             query = select(CurationVote).where(CurationVote.ballot_id == ballot_id)
             return list(session.exec(query.order_by(col(CurationVote.voter))))
+
+
+    # -- the contribution ledger ---------------------------------------------------------
+    def record_contribution(self, entry: Contribution) -> Contribution:
+        """Add an entry; the same (account, kind, ref) again keeps one row (a newer review
+        of an episode replaces the evidence while unsettled; a settled entry never
+        changes)."""
+        key = {"account": entry.account, "kind": entry.kind, "ref": entry.ref}
+        values = entry.model_dump(exclude={"id", *key})
+        with self._session(write=True) as session:
+            existing = session.exec(select(Contribution).where(
+                Contribution.account == entry.account, Contribution.kind == entry.kind,
+                Contribution.ref == entry.ref)).first()
+            if existing is not None and existing.settled_by is not None:
+                return existing
+            row = upsert_if(session, Contribution, key, insert=values,
+                            update={"evidence": entry.evidence})
+        assert row is not None
+        return row
+
+    def contributions(self, account: str | None = None, *, unsettled: bool = False
+                      ) -> list[Contribution]:
+        """Ledger entries in the order recorded, optionally one account's or the unsettled."""
+        query = select(Contribution)
+        if account is not None:
+            query = query.where(Contribution.account == account)
+        if unsettled:
+            query = query.where(col(Contribution.settled_by).is_(None))
+        with self._session() as session:
+            return list(session.exec(query.order_by(col(Contribution.id))))
+
+    def release_contributions(self, settled_by: str) -> int:
+        """Give back the entries an audit claimed (it will not execute)."""
+        with self._session(write=True) as session:
+            rows = session.exec(select(Contribution).where(
+                Contribution.settled_by == settled_by)).all()
+            for row in rows:
+                row.settled_by = None
+                session.add(row)
+            return len(rows)
+
+    def settle_contributions(self, ids: list[int], proposal_id: str) -> int:
+        """Mark entries as settled by an audit (only those still unsettled)."""
+        with self._session(write=True) as session:
+            rows = session.exec(select(Contribution).where(
+                col(Contribution.id).in_(ids), col(Contribution.settled_by).is_(None))).all()
+            for row in rows:
+                row.settled_by = proposal_id
+                session.add(row)
+            return len(rows)
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -190,8 +190,31 @@ def m002_members(conn: Connection) -> None:
     metadata.create_all(conn)
 
 
+def m003_contributions(conn: Connection) -> None:
+    """The contribution ledger: reviews, curation votes, approved rewrites, audit proposals;
+    who drafted each rewrite an audit proposes, and the reputation settlement it carries."""
+    conn.execute(text("ALTER TABLE audits ADD COLUMN drafted_by JSON"))
+    conn.execute(text("UPDATE audits SET drafted_by = '{}'"))
+    conn.execute(text("ALTER TABLE audits ADD COLUMN settlement JSON"))
+    metadata = MetaData()
+    Table(
+        "contributions", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("account", String, nullable=False),
+        Column("kind", String, nullable=False),
+        Column("ref", String, nullable=False),
+        Column("evidence", String, nullable=False),
+        Column("run_id", Integer, nullable=True),
+        Column("settled_by", String, nullable=True),
+        Column("created_at", DateTime, nullable=False),
+        UniqueConstraint("account", "kind", "ref", name="uq_contributions_account_kind_ref"),
+    )  # fmt: skip
+    metadata.create_all(conn)
+
+
 #: In order; append only.
-MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_members]
+MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_members,
+                                                  m003_contributions]
 
 
 def migrate(conn: Connection) -> list[str]:

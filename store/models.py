@@ -124,6 +124,13 @@ class Audit(SQLModel, table=True):
     proposed_prompts: dict[str, str] = Field(default_factory=dict, sa_column=_json())
     status: str = "open"  # "open" | "executed" | "defeated" | "expired" | "canceled"
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: agent -> who drafted the proposed rewrite: account names among the prompt file's
+    #: authors (a person's draft) or ["editor"]. (A later column: nullable in the schema.)
+    drafted_by: dict[str, list[str]] = Field(default_factory=dict,
+                                             sa_column=_json(nullable=True))
+    #: The reputation burns and mints the proposal carries, and the ledger entries it claims
+    #: (see ``workflows.earning``). None: an audit written before the ledger existed.
+    settlement: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
 
 
 class ModelCall(SQLModel, table=True):
@@ -220,4 +227,25 @@ class CurationVote(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-TABLES = (Run, Episode, Asset, Audit, ModelCall, Review, Ballot, CurationVote)
+class Contribution(SQLModel, table=True):
+    """One entry of the contribution ledger: who did what, where, and the evidence anyone can
+    check it by (a signature, a proposal id). Reputation mints, decay and revenue shares are
+    computed from it; an audit that settles an entry records its index, so nothing counts
+    twice."""
+
+    __tablename__ = "contributions"
+    __table_args__ = (
+        UniqueConstraint("account", "kind", "ref", name="uq_contributions_account_kind_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str  # checksum address
+    kind: str  # "prompt_rewrite" | "review" | "curation_vote" | "audit_proposal"
+    ref: str  # what it belongs to: "run 1 episode 2", "ballot 3", "proposal 7 scriptwriter"
+    evidence: str  # the signature (0x-hex) or the proposal id (decimal)
+    run_id: int | None = None
+    settled_by: str | None = None  # the audit proposal (id, decimal) that minted for it
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+TABLES = (Run, Episode, Asset, Audit, ModelCall, Review, Ballot, CurationVote, Contribution)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from atelier.governance.accounts import dev_signer, dev_signers
 from atelier.governance.chain.base import DevChain
 from atelier.governance.dao import StudioDAO
-from atelier.governance.deploy import DaoSettings, deploy_dao
+from atelier.governance.deploy import Counting, DaoSettings, deploy_dao
 from atelier.governance.lifecycle import Ballot, close_voting, open_voting, pass_proposal
 from atelier.governance.proposal_state import ProposalState
 from atelier.governance.proposals import Proposal
@@ -20,7 +20,11 @@ TEST_SETTINGS = DaoSettings(
 FOUNDERS = {"alice": 100, "bob": 100, "carol": 100}
 
 
-def deploy_test_dao(chain: DevChain, settings: DaoSettings = TEST_SETTINGS) -> StudioDAO:
+def deploy_test_dao(chain: DevChain, settings: DaoSettings = TEST_SETTINGS, *,
+                    counting: Counting | None = None) -> StudioDAO:
+    """The founders' DAO on ``chain``; ``counting`` overrides ``settings.counting``."""
+    if counting is not None:
+        settings = settings.model_copy(update={"counting": counting})
     signers = dev_signers()
     deployment = deploy_dao(
         chain,

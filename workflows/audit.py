@@ -135,6 +135,8 @@ class AuditReport:
     curation: tuple[CurationResult, ...] = ()
     #: What the audit noticed about the reviews and drafts (dropped drafts, invalid reviews).
     notes: tuple[str, ...] = ()
+    #: The reputation section: the rule, and the power table before and after the proposal.
+    reputation: tuple[str, ...] = ()
 
     def markdown(self) -> str:
         first, last = self.episodes
@@ -185,6 +187,8 @@ class AuditReport:
         if self.notes:
             lines += ["", "## Audit notes", ""]
             lines += [f"- {_plain(note)}" for note in self.notes]
+        if self.reputation:
+            lines += ["", "## Reputation", "", *self.reputation]
         lines += ["", "## Prompt rewrites", ""]
         if not self.rewrites:
             lines.append("None proposed: the current prompts stay.")
@@ -251,8 +255,8 @@ def audit_window(store: Store, run: Run, state: RunState, index: int) -> tuple[i
 
 
 def build_report(store: Store, run: Run, state: RunState, index: int, revision: int,
-                 rewrites: list[PromptRewrite], feedback: Feedback | None = None
-                 ) -> AuditReport:
+                 rewrites: list[PromptRewrite], feedback: Feedback | None = None,
+                 reputation: tuple[str, ...] = ()) -> AuditReport:
     first, last = audit_window(store, run, state, index)
     calls = store.calls(run.id)
     # The series bible (no episode) belongs to the first audit.
@@ -269,6 +273,7 @@ def build_report(store: Store, run: Run, state: RunState, index: int, revision: 
         agents=tuple(AgentStats.of(agent, window) for agent in AGENTS),
         findings=findings, rewrites=tuple(rewrites), ratings=feedback.ratings,
         comments=feedback.comments, curation=feedback.curation, notes=feedback.notes,
+        reputation=reputation,
     )
 
 
@@ -286,6 +291,11 @@ def open_audit(studio: StudioServices, store: Store, run: Run, state: RunState, 
                revision: int) -> Audit:
     """Store the audit, then open its proposal (both idempotent)."""
     from atelier.store.models import Audit
+    from atelier.workflows.earning import (
+        claim_key,
+        power_table,
+        settle_for_audit,
+    )
     from atelier.workflows.editing import editor_rewrites, gather_feedback
 
     audit = store.latest_audit(run.id, index)
@@ -298,20 +308,39 @@ def open_audit(studio: StudioServices, store: Store, run: Run, state: RunState, 
         feedback = Feedback(feedback.ratings, feedback.comments, feedback.curation,
                             (*feedback.notes, *notes))
         rewrites += drafted
-        report = build_report(store, run, state, index, revision, rewrites, feedback)
+        with studio.session() as dao:
+            settlement, _ = settle_for_audit(studio, store, dao)
+        table = tuple(power_table(settlement, studio.account_names()))
+        report = build_report(store, run, state, index, revision, rewrites, feedback, table)
         description = report.description()
         audit = store.put_audit(Audit(
             run_id=run.id, index=index, revision=revision, after_episode=report.episodes[1],
             report_markdown=description, report_hash="0x" + keccak(text=description).hex(),
             proposed_prompts={r.agent: r.proposed.hash_hex for r in rewrites},
+            drafted_by={r.agent: _authors(studio, r) for r in rewrites},
+            settlement=settlement.as_json(),
         ))
         _store_drafts(studio, rewrites)
+    if audit.settlement:  # claimed before proposing: no contribution counts in two audits
+        store.settle_contributions(list(audit.settlement.get("contributions") or []),
+                                   claim_key(audit))
     if audit.proposal_id is None:
         proposal = _propose(studio, run, audit)
         audit = store.update_audit(audit.id, proposal_id=str(proposal.id),
                                    proposal_number=proposal.number)
         _record_proposed(studio, audit)
     return audit
+
+
+def _authors(studio: StudioServices, rewrite: PromptRewrite) -> list[str]:
+    """Who the ledger credits for a rewrite once approved: the file's authors that are studio
+    accounts (a person's draft), or the editor (who earns nothing)."""
+    from atelier.workflows.ledger import EDITOR_AUTHOR
+
+    if rewrite.author == EDITOR:
+        return [EDITOR_AUTHOR]
+    known = set(studio.account_names().values())
+    return [name for name in rewrite.proposed.authors if name in known]
 
 
 def _store_drafts(studio: StudioServices, rewrites: list[PromptRewrite]) -> None:
@@ -328,14 +357,18 @@ def _record_proposed(studio: StudioServices, audit: Audit) -> None:
 
 
 def _propose(studio: StudioServices, run: Run, audit: Audit) -> Proposal:
+    from atelier.workflows.earning import StoredSettlement, settlement_actions
+
     signer = studio.operator()
     with studio.session() as dao:
+        reputation = (settlement_actions(dao, StoredSettlement.from_json(audit.settlement))
+                      if audit.settlement else [])
         return dao.propose_audit(
             signer, run_key=run_key(run), index=audit.index,
             report_hash=bytes.fromhex(audit.report_hash[2:]),
             prompt_hashes={agent: bytes.fromhex(digest[2:])
                            for agent, digest in audit.proposed_prompts.items()},
-            description=audit.report_markdown,
+            description=audit.report_markdown, reputation=reputation,
         )
 
 

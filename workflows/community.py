@@ -107,6 +107,9 @@ def submit_review(studio: StudioServices, store: Store, run: Run, message: Revie
         stored = store.put_review(row)
     except Superseded as exc:
         raise Refusal(exc.message, hint=exc.hint) from None
+    from atelier.workflows.ledger import record_review
+
+    record_review(store, stored)
     from atelier.reader import publish_reader
 
     publish_reader(store, studio.assets_dir, run.id)  # the episode page shows the ratings
@@ -187,11 +190,15 @@ def submit_curation_vote(studio: StudioServices, store: Store, ballot: Ballot,
     row = VoteRow(ballot_id=ballot.id, voter=message.voter, choice=message.choice,
                   signed_at=message.signed_at, signature="0x" + signature.hex(), weight=weight)
     try:
-        return store.put_curation_vote(row)
+        stored = store.put_curation_vote(row)
     except Superseded as exc:
         raise Refusal(exc.message, hint=exc.hint) from None
     except StoreError as exc:  # closed between our read and the write
         raise Refusal(exc.message, hint=exc.hint) from None
+    from atelier.workflows.ledger import record_curation_vote
+
+    record_curation_vote(store, ballot, stored)
+    return stored
 
 
 def _sign(message: Review | CurationVote, signer: Signer, dao: StudioDAO) -> bytes:

@@ -85,6 +85,10 @@ class StudioServices(Protocol):
         """The account that opens audit proposals."""
         ...
 
+    def account_names(self) -> dict[str, str]:
+        """address -> name of the accounts this studio knows (dev accounts or keystore)."""
+        ...
+
     def agent_context(self, agent: str, prompt: PromptFile, log: CallLog) -> AgentContext:
         """The agent with an approved prompt version, on the chat model config picks."""
         ...

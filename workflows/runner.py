@@ -190,11 +190,21 @@ class Runner:
 
     def _refresh(self, audit: Audit) -> ProposalState:
         """Read the audit proposal's state from the chain into the store; return it."""
+        from atelier.workflows.ledger import record_executed_audit
+
         with self.studio.session() as dao:
-            state = dao.status(dao.proposal(str(audit.proposal_number))).state
+            proposal = dao.proposal(str(audit.proposal_number))
+            state = dao.status(proposal).state
         new = "executed" if state is ProposalState.Executed else _CLOSED.get(state, "open")
         if new != audit.status:
-            self.store.update_audit(audit.id, status=new)
+            audit = self.store.update_audit(audit.id, status=new)
+        if new == "executed":  # the ledger learns what the approval earned (once)
+            accounts = {name: a for a, name in self.studio.account_names().items()}
+            record_executed_audit(self.store, audit, proposal.proposer, accounts)
+        elif new != "open":  # it will not mint: its contributions count in the next audit
+            from atelier.workflows.earning import release_claims
+
+            release_claims(self.store, audit)
         return state
 
     def _closed_ballot(self, run: Run, ballot_id: int) -> Ballot:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -67,6 +68,7 @@ def init(
         table.add_row(label, address)
     table.add_row("members", ", ".join(f"{names.get(a, a)} ({p})" for a, p in grants.items()))
     table.add_row("ethics committee", names.get(guardian, guardian))
+    table.add_row("counting", _counting_text(deployment.counting))
     table.add_row("founding prompts", ", ".join(f"{a} {p.hash_hex[:10]}…"
                                                 for a, p in founding.items()) or "none")
     console.print(table)
@@ -74,14 +76,21 @@ def init(
 
 
 def dao_settings(studio: Studio) -> DaoSettings:
-    """The governor settings config.toml asks for at deployment."""
-    from atelier.governance.deploy import DaoSettings
+    """The governor settings and the initial reputation rule config.toml asks for at
+    deployment."""
+    from atelier.governance.deploy import DaoSettings, ReputationRuleSettings
 
-    gov = studio.config.governance
+    gov, rep = studio.config.governance, studio.config.reputation
     return DaoSettings(
         voting_delay=gov.voting_delay, voting_period=gov.voting_period,
         timelock_delay=gov.timelock_delay, quorum_percent=gov.quorum_percent,
-        proposal_threshold=gov.proposal_threshold,
+        proposal_threshold=gov.proposal_threshold, counting=gov.counting,
+        reputation=ReputationRuleSettings(
+            per_prompt_rewrite=rep.per_prompt_rewrite, per_review=rep.per_review,
+            per_curation_vote=rep.per_curation_vote, per_audit_proposal=rep.per_audit_proposal,
+            cap_per_audit=rep.cap_per_audit, decay_bps=rep.decay_bps,
+            decay_floor=rep.decay_floor,
+        ),
     )
 
 
@@ -109,8 +118,14 @@ def status(
 ) -> None:
     """Show the DAO's contracts, settings, members and goals."""
     studio = studio_of(ctx)
+    from atelier.governance.reputation_params import NoReputationRule, reputation_rule
+
     with studio.session() as dao:
-        settings = dao.settings()
+        settings = {**dao.settings(), "counting": dao.deployment.counting}
+        try:
+            rule = reputation_rule(dao)
+        except NoReputationRule:
+            rule = None
         names = studio.account_names()
         members = {names.get(a, a): dao.reputation(a) for a in dao.deployment.founding_members}
         goals = dao.goals()
@@ -123,6 +138,7 @@ def status(
                           "reputation": dao.deployment.token,
                           "registry": dao.deployment.registry},
             "settings": settings,
+            "reputation_rule": asdict(rule) if rule else None,
             "members": members,
             "goals": [_goal_json(g) for g in goals],
             "proposals": dao.proposal_count(),
@@ -137,8 +153,22 @@ def status(
     for label, key in (("voting delay", "voting_delay"), ("voting period", "voting_period"),
                        ("timelock delay", "timelock_delay")):
         table.add_row(label, format_duration(settings[key]))
-    table.add_row("quorum", f"{settings['quorum_percent']}% of reputation")
+    quadratic = settings["counting"] == "quadratic"
+    table.add_row("quorum", f"{settings['quorum_percent']}% of "
+                  + ("√(all reputation), the votes counted as √" if quadratic else "reputation"))
     table.add_row("proposal threshold", f"{settings['proposal_threshold']} reputation")
+    table.add_row("counting", _counting_text(settings["counting"]))
+    if rule is None:
+        table.add_row("reputation rule", "none on this registry (deployed before the rule "
+                      "lived on-chain)")
+    else:
+        table.add_row("reputation earned",
+                      f"{rule.per_prompt_rewrite} per prompt rewrite, {rule.per_review} per "
+                      f"review, {rule.per_curation_vote} per curation vote, "
+                      f"{rule.per_audit_proposal} per audit proposal; at most "
+                      f"{rule.cap_per_audit} per audit")
+        table.add_row("reputation decay",
+                      f"{rule.decay_percent:g}% per audit, never below {rule.decay_floor}")
     table.add_row("ethics committee", names.get(settings["guardian"], settings["guardian"]))
     table.add_row("members", ", ".join(f"{n} ({p})" for n, p in members.items()))
     table.add_row("proposals", str(data["proposals"]))
@@ -146,6 +176,12 @@ def status(
         table.add_row(label, address)
     console.print(table)
     _print_goals(goals)
+
+
+def _counting_text(counting: str) -> str:
+    if counting == "quadratic":
+        return "quadratic (a vote weighs the square root of the voter's reputation)"
+    return "linear (a vote weighs the voter's reputation)"
 
 
 def _goal_json(goal) -> dict:

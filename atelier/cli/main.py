@@ -92,6 +92,7 @@ app.add_typer(asset_cmds.assets_app, name="assets")
 app.command("review")(member_cmds.review)
 app.add_typer(member_cmds.reviews_app, name="reviews")
 app.add_typer(member_cmds.curate_app, name="curate")
+app.add_typer(member_cmds.members_app, name="members")
 
 
 def report(exc: AtelierError) -> None:

@@ -1,6 +1,7 @@
 """`atelier review`, `atelier reviews list`, `atelier curate list|show|vote`: members rate
 what the agents made and choose among the variants they offer, with signed, gasless messages
-(EIP-712) that the studio checks and keeps."""
+(EIP-712) that the studio checks and keeps; `atelier members list|show`: their reputation,
+votes and contributions."""
 
 from __future__ import annotations
 
@@ -221,3 +222,121 @@ def _ballot_json(ballot: Ballot) -> dict[str, Any]:
     data = ballot.model_dump(mode="json")
     data["winner"] = None if ballot.winner is None else ballot.winner + 1  # as members vote
     return data
+
+
+# -- members -----------------------------------------------------------------------------------
+members_app = typer.Typer(help="Members: reputation, votes and contributions.",
+                          no_args_is_help=True)
+AgoOption = Annotated[str | None, typer.Option(
+    "--ago", help="Also show reputation this long ago on the chain clock, e.g. 7d.")]
+
+
+@members_app.command("list")
+def list_members(ctx: typer.Context, ago: AgoOption = None, as_json: JsonOption = False) -> None:
+    """Everyone who holds reputation, held it then, or contributed: reputation now (and
+    --ago), votes cast, contributions in the ledger."""
+    rows = _member_rows(ctx, ago)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        console.print("no members: `atelier init` grants the founding members reputation")
+        return
+    table = Table("member", "address", "reputation", *(["then"] if ago else []), "votes cast",
+                  "contributions", "unsettled")
+    for r in rows:
+        table.add_row(escape(r["member"]), r["address"], str(r["reputation"]),
+                      *([str(r["reputation_then"])] if ago else []), str(r["votes_cast"]),
+                      str(r["contributions"]), str(r["unsettled"]))
+    console.print(table)
+
+
+@members_app.command("show")
+def show_member(ctx: typer.Context,
+                name: Annotated[str, typer.Argument(help="Account name or 0x address.")],
+                ago: AgoOption = None, as_json: JsonOption = False) -> None:
+    """One member: reputation now (and --ago), every vote cast and every contribution."""
+    from atelier.governance.members import chain_time, reputation_at
+    from atelier.kernel.durations import parse_duration
+    from atelier.workflows.ledger import record_executed_audits
+
+    studio = studio_of(ctx)
+    address = studio.address_of(name)
+    with studio.open_store() as store, studio.session() as dao:
+        record_executed_audits(studio, store, dao)
+        now = chain_time(dao)
+        then = None if ago is None else reputation_at(dao, address,
+                                                      now - _seconds(ago, parse_duration))
+        votes = _votes_cast(dao).get(address, [])
+        entries = store.contributions(address)
+        reputation = dao.reputation(address)
+    data = {"member": studio.account_names().get(address, address), "address": address,
+            "reputation": reputation, "reputation_then": then,
+            "votes": [{"proposal": n, "support": s, "weight": w} for n, s, w in votes],
+            "contributions": [e.model_dump(mode="json") for e in entries]}
+    if as_json:
+        emit_json(data)
+        return
+    then_text = f" ({then} {ago} ago)" if then is not None else ""
+    console.print(f"[bold]{escape(data['member'])}[/] {address}: {reputation} reputation"
+                  f"{then_text}, {len(votes)} votes cast, {len(entries)} contributions")
+    for number, support, weight in votes:
+        console.print(f"  voted {support} on proposal {number} (weight {weight})")
+    for e in entries:
+        settled = f"settled by proposal {e.settled_by[:10]}…" if e.settled_by else "unsettled"
+        console.print(f"  {e.kind}: {escape(e.ref)} [dim]({settled}; evidence "
+                      f"{escape(e.evidence[:14])}…)[/]", soft_wrap=True)
+
+
+def _member_rows(ctx: typer.Context, ago: str | None) -> list[dict[str, Any]]:
+    from atelier.governance.members import chain_time, members_at
+    from atelier.kernel.durations import parse_duration
+    from atelier.workflows.ledger import record_executed_audits
+
+    studio = studio_of(ctx)
+    with studio.open_store() as store, studio.session() as dao:
+        record_executed_audits(studio, store, dao)
+        now = chain_time(dao)
+        current = members_at(dao, now)
+        past = members_at(dao, now - _seconds(ago, parse_duration)) if ago else {}
+        votes = _votes_cast(dao)
+        entries = store.contributions()
+    names = studio.account_names()
+    accounts = dict.fromkeys([*current, *past, *(e.account for e in entries)])
+    return [{"member": names.get(a, a), "address": a, "reputation": current.get(a, 0),
+             "reputation_then": past.get(a, 0) if ago else None,
+             "votes_cast": len(votes.get(a, [])),
+             "contributions": sum(e.account == a for e in entries),
+             "unsettled": sum(e.account == a and e.settled_by is None for e in entries)}
+            for a in sorted(accounts, key=lambda a: (-current.get(a, 0), names.get(a, a)))]
+
+
+def _seconds(ago: str, parse: Any) -> int:
+    from atelier.workflows.community import Refusal
+
+    try:
+        return int(parse(ago))
+    except ValueError as exc:
+        raise Refusal(f"--ago {ago[:40]!r} is not a duration: {exc}",
+                      hint="write it like 90s, 15m, 2h, 7d") from None
+
+
+def _votes_cast(dao: Any) -> dict[str, list[tuple[int | str, str, int]]]:
+    """voter -> (proposal number, support, weight in whole votes) of every vote on the
+    Governor (a quadratic DAO's votes weigh the square root of a member's points)."""
+    from atelier.governance.dao import SUPPORT_NAMES
+    from atelier.governance.reputation_params import counting, vote_unit
+
+    unit = vote_unit(counting(dao))
+
+    votes: dict[str, list[tuple[int | str, str, int]]] = {}
+    for event_type in (dao.governor.events.VoteCast, dao.governor.events.VoteCastWithParams):
+        event = event_type()
+        for log in dao.chain.get_logs(address=dao.deployment.governor, topics=[event.topic],
+                                      from_block=dao.deployment.block):
+            args = event.process_log(log)["args"]
+            number = dao.number_of(int(args["proposalId"]))
+            votes.setdefault(args["voter"], []).append(
+                (int(number) if number.isdigit() else number,
+                 SUPPORT_NAMES[int(args["support"])], int(args["weight"]) // unit))
+    return votes

@@ -23,6 +23,7 @@ from atelier.kernel.durations import format_duration
 from atelier.kernel.errors import AtelierError
 
 if TYPE_CHECKING:
+    from atelier.governance.dao import StudioDAO
     from atelier.governance.proposals import ProposalStatus
 
 goal_app = typer.Typer(help="Production goals: what the studio makes.", no_args_is_help=True)
@@ -101,6 +102,7 @@ def proposals_list(ctx: typer.Context, limit: LimitOption = None, offset: Offset
         page = dao.proposals(limit=shown, offset=offset, newest_first=True)
         statuses = dao.statuses(page)
         names = dao.name_of
+        unit = _vote_unit(dao)
         if as_json:
             emit_json([_proposal_json(s, names) for s in statuses])
             return
@@ -113,8 +115,9 @@ def proposals_list(ctx: typer.Context, limit: LimitOption = None, offset: Offset
         table.add_column(column)
     for s in statuses:
         table.add_row(
-            str(s.proposal.number), s.proposal.title, _state_text(s), _points(s.tally.for_),
-            _points(s.tally.against), _points(s.tally.abstain), names(s.proposal.proposer),
+            str(s.proposal.number), s.proposal.title, _state_text(s),
+            _points(s.tally.for_, unit), _points(s.tally.against, unit),
+            _points(s.tally.abstain, unit), names(s.proposal.proposer),
             _when(s),
         )
     console.print(table)
@@ -128,6 +131,7 @@ def proposals_show(ctx: typer.Context, proposal: ProposalArg, as_json: JsonOptio
         status = dao.status(dao.proposal(proposal))
         votes = dao.votes(status.proposal)
         names = dao.name_of
+        unit = _vote_unit(dao)
     if as_json:
         data = _proposal_json(status, names, full=True)
         data["ballots"] = [{"voter": v.voter, "voter_name": names(v.voter), "support": v.support,
@@ -139,14 +143,15 @@ def proposals_show(ctx: typer.Context, proposal: ProposalArg, as_json: JsonOptio
     console.print(f"id {p.id:#x}")
     console.print(f"state {_state_text(status)} · proposer {names(p.proposer)} · {_when(status)}")
     console.print(
-        f"votes: for {_points(status.tally.for_)}, against {_points(status.tally.against)}, "
-        f"abstain {_points(status.tally.abstain)}"
-        + (f" · quorum {_points(status.quorum)} "
+        f"votes: for {_points(status.tally.for_, unit)}, against "
+        f"{_points(status.tally.against, unit)}, abstain {_points(status.tally.abstain, unit)}"
+        + (f" · quorum {_points(status.quorum, unit)} "
            f"({'reached' if status.quorum_reached else 'not reached'})" if status.quorum else "")
     )
     for v in votes:
         reason = f" — “{v.reason}”" if v.reason else ""
-        console.print(f"  {names(v.voter)} voted {v.support} with {_points(v.weight)}{reason}",
+        console.print(f"  {names(v.voter)} voted {v.support} with {_points(v.weight, unit)}"
+                      f"{reason}",
                       markup=False, soft_wrap=True)
     console.print("[bold]actions[/]")
     for i, action in enumerate(p.actions, start=1):
@@ -179,14 +184,16 @@ def vote(
             dao.vote(signer, target, support.value, reason)
         status = dao.status(target)
         weight = int(dao.governor.functions.getVotes(signer.address, target.vote_start).call())
+        unit = _vote_unit(dao)
     if as_json:
         emit_json({"voter": as_, "support": support.value, "weight": weight // 10**18,
                    "proposal": _proposal_json(status)})
         return
     console.print(f"[green]✓[/] {as_} voted {support.value} on proposal {target.number} "
                   f"with {_points(weight)} reputation")
-    console.print(f"tally: for {_points(status.tally.for_)}, against "
-                  f"{_points(status.tally.against)}, abstain {_points(status.tally.abstain)}")
+    console.print(f"tally: for {_points(status.tally.for_, unit)}, against "
+                  f"{_points(status.tally.against, unit)}, abstain "
+                  f"{_points(status.tally.abstain, unit)}")
     _print_timing(status)
 
 
@@ -231,9 +238,17 @@ def cancel(ctx: typer.Context, proposal: ProposalArg, as_: AsOption = "ethics") 
 
 
 # -- rendering helpers --------------------------------------------------------------------
-def _points(units: int) -> str:
-    points = units / 10**18
+def _points(units: int, unit: int = 10**18) -> str:
+    """Token units as whole points (reputation), or as whole votes with ``unit`` (a
+    quadratic DAO's tallies weigh sqrt(points): ``reputation_params.vote_unit``)."""
+    points = units / unit
     return f"{points:,.0f}" if points == int(points) else f"{points:,.2f}"
+
+
+def _vote_unit(dao: StudioDAO) -> int:
+    from atelier.governance.reputation_params import vote_unit
+
+    return vote_unit(dao.deployment.counting)
 
 
 def _state_text(status: ProposalStatus) -> str:

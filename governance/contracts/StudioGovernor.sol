@@ -12,6 +12,7 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {IERC6372} from "@openzeppelin/contracts/interfaces/IERC6372.sol";
 import {ERC6372Utils} from "@openzeppelin/contracts/utils/ERC6372Utils.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 /// @title StudioGovernor
 /// @notice The Atelier studio's governor: members propose and vote with their reputation;
@@ -19,13 +20,35 @@ import {ERC6372Utils} from "@openzeppelin/contracts/utils/ERC6372Utils.sol";
 /// registries and the treasury. The proposal guardian (the ethics committee) can cancel any
 /// proposal at any stage.
 /// @dev Stock OpenZeppelin modules only, composed as the OpenZeppelin Contracts Wizard does;
-/// the contract adds no storage, and every standard Governor event and getter is unchanged,
-/// so third-party Governor tools work against it. Beyond the required overrides, one
-/// deliberate difference from the Wizard: the ERC-6372 clock is `block.timestamp` read
+/// the contract adds no storage (one immutable), and every standard Governor event and getter
+/// is unchanged, so third-party Governor tools work against it. Beyond the required
+/// overrides, two deliberate differences from the Wizard. First, the optional quadratic
+/// counting described below. Second, the ERC-6372 clock is `block.timestamp` read
 /// locally instead of through an external call to the token (GovernorVotes' default), which
 /// saves a call on every `state` lookup (propose, vote, queue, execute, cancel). The
 /// constructor refuses a token whose clock is not the timestamp, so both clocks always agree.
 /// `votingDelay` and `votingPeriod` are therefore in seconds.
+///
+/// Counting is chosen once, at deployment ({quadratic}, immutable):
+///
+/// - linear (`quadratic == false`): the stock OpenZeppelin behaviour, one vote per unit of
+///   reputation at the snapshot; the quorum is `quorumNumerator`% of the total supply.
+/// - quadratic (`quadratic == true`): each vote weighs `Math.sqrt(reputation at the
+///   snapshot)`, rounded down. Reputation has 18 decimals, so the weight is in units of 1e9
+///   per whole point: 100 reputation (100e18) weighs 10e9, 400 weighs 20e9. `proposalVotes`,
+///   the `weight` of {VoteCast} / {VoteCastWithParams} and {quorum} are all in that unit.
+///   The quorum is taken in the same square-root space:
+///   `quorumNumerator * Math.sqrt(totalSupply at the snapshot) / quorumDenominator`.
+///   Because `sqrt(a) + sqrt(b) >= sqrt(a + b)`, the members' summed weights are never below
+///   `sqrt(totalSupply)` — the weight the whole supply would have in a single account — so a
+///   quorum of up to 100% stays reachable however reputation is spread (rounding aside: each
+///   root is rounded down by less than one unit), and it is easier to reach the more evenly
+///   reputation is spread.
+///
+/// Only the counting changes: {getVotes} (and the proposal threshold it is compared with)
+/// stays in plain reputation, as the token reports it, so `proposalThreshold` keeps meaning
+/// "reputation needed to propose" in both modes. `COUNTING_MODE` is unchanged
+/// (`support=bravo&quorum=for,abstain`): the support values and the quorum rule are the same.
 contract StudioGovernor is
     Governor,
     GovernorSettings,
@@ -35,6 +58,10 @@ contract StudioGovernor is
     GovernorTimelockControl,
     GovernorProposalGuardian
 {
+    /// @notice Whether votes weigh the square root of the voter's reputation (true) or the
+    /// reputation itself (false); fixed at deployment.
+    bool public immutable quadratic;
+
     /// @param token The voting token (Reputation); its ERC-6372 clock must be the timestamp.
     /// @param timelock The TimelockController that queues and executes passed proposals.
     /// @param initialVotingDelay Seconds between proposing and the vote snapshot/start.
@@ -44,6 +71,8 @@ contract StudioGovernor is
     /// @param guardian The proposal guardian (ethics committee), who can cancel any proposal
     /// at any stage. Proposers can always cancel their own proposals while Pending; with
     /// `address(0)` as guardian they can cancel them at any stage instead.
+    /// @param quadratic_ Count each vote as the square root of the voter's reputation (see the
+    /// contract's documentation) instead of the reputation itself.
     constructor(
         IVotes token,
         TimelockController timelock,
@@ -51,7 +80,8 @@ contract StudioGovernor is
         uint32 initialVotingPeriod,
         uint256 initialProposalThreshold,
         uint256 quorumNumerator,
-        address guardian
+        address guardian,
+        bool quadratic_
     )
         Governor("Atelier Studio")
         GovernorSettings(initialVotingDelay, initialVotingPeriod, initialProposalThreshold)
@@ -62,6 +92,7 @@ contract StudioGovernor is
         // Reverts ERC6372InconsistentClock unless the token's clock is the block timestamp.
         ERC6372Utils.timestampClockMode(IERC6372(address(token)));
         _setProposalGuardian(guardian);
+        quadratic = quadratic_;
     }
 
     /// @notice ERC-6372 clock: the current block timestamp (the token's clock too).
@@ -75,6 +106,37 @@ contract StudioGovernor is
     // solhint-disable-next-line func-name-mixedcase
     function CLOCK_MODE() public pure override(Governor, GovernorVotes) returns (string memory) {
         return "mode=timestamp";
+    }
+
+    /// @notice The votes (for + abstain) a proposal with snapshot `timepoint` needs.
+    /// @dev Linear: `totalSupply * quorumNumerator / quorumDenominator` (OpenZeppelin's).
+    /// Quadratic: `Math.sqrt(totalSupply) * quorumNumerator / quorumDenominator`, in the unit
+    /// the votes are counted in (see the contract's documentation).
+    /// @param timepoint The proposal's snapshot.
+    /// @return The quorum at `timepoint`.
+    function quorum(
+        uint256 timepoint
+    ) public view override(Governor, GovernorVotesQuorumFraction) returns (uint256) {
+        if (!quadratic) return super.quorum(timepoint);
+        return Math.mulDiv(
+            Math.sqrt(token().getPastTotalSupply(timepoint)),
+            quorumNumerator(timepoint),
+            quorumDenominator()
+        );
+    }
+
+    /// @dev Counts `Math.sqrt(totalWeight)` instead of `totalWeight` when {quadratic}; the
+    /// weight returned (and emitted in {VoteCast}) is the weight counted.
+    function _countVote(
+        uint256 proposalId,
+        address account,
+        uint8 support,
+        uint256 totalWeight,
+        bytes memory params
+    ) internal override(Governor, GovernorCountingSimple) returns (uint256) {
+        return super._countVote(
+            proposalId, account, support, quadratic ? Math.sqrt(totalWeight) : totalWeight, params
+        );
     }
 
     // The following functions are overrides required by Solidity.

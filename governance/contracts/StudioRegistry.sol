@@ -5,8 +5,9 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 /// @title StudioRegistry
 /// @notice The studio's on-chain record of what the DAO decided: production goals, the
-/// approved prompt of each agent, and the audit reports of production runs. Only the owner
-/// (the DAO's TimelockController, i.e. an executed proposal) writes; anyone reads.
+/// approved prompt of each agent, the audit reports of production runs, and the rule by
+/// which members earn and lose reputation. Only the owner (the DAO's TimelockController,
+/// i.e. an executed proposal) writes; anyone reads.
 /// @dev The registry stores hashes, never text: proposal descriptions carry the full texts
 /// (goal brief, prompt files, audit report), the registry pins their content hashes.
 contract StudioRegistry is Ownable {
@@ -36,6 +37,28 @@ contract StudioRegistry is Ownable {
         uint64 recordedAt;
     }
 
+    /// @notice How members earn reputation and how it decays. The studio's contribution
+    /// ledger (off-chain) applies it and proposes the resulting mints and burns, which the
+    /// DAO votes on; the rule itself changes only by an executed proposal.
+    /// Amounts are whole reputation points (minting applies the token's 18 decimals).
+    /// @param perPromptRewrite Points for an approved prompt rewrite.
+    /// @param perReview Points per review.
+    /// @param perCurationVote Points per curation vote.
+    /// @param perAuditProposal Points for an audit proposal.
+    /// @param capPerAudit Most points one member earns per audit (all sources together).
+    /// @param decayBps Share of a balance burnt at each audit, in basis points (0..10000;
+    /// 100 = 1%).
+    /// @param decayFloor Decay never takes a balance below this many points.
+    struct ReputationRule {
+        uint64 perPromptRewrite;
+        uint64 perReview;
+        uint64 perCurationVote;
+        uint64 perAuditProposal;
+        uint64 capPerAudit;
+        uint16 decayBps;
+        uint64 decayFloor;
+    }
+
     /// @notice A content hash (goal brief, prompt, or audit report) was zero.
     error EmptyContentHash();
 
@@ -56,6 +79,10 @@ contract StudioRegistry is Ownable {
     /// @param runId The production run.
     /// @param index The audit checkpoint within the run.
     error AuditAlreadyRecorded(bytes32 runId, uint32 index);
+
+    /// @notice A reputation rule's `decayBps` exceeds 10000 (100%).
+    /// @param decayBps The rejected decay, in basis points.
+    error InvalidReputationRule(uint16 decayBps);
 
     /// @notice A production goal was created (active).
     /// @param goalId The new goal's id.
@@ -82,10 +109,19 @@ contract StudioRegistry is Ownable {
     /// @param reportHash Hash of the audit report.
     event AuditRecorded(bytes32 indexed runId, uint32 indexed index, bytes32 reportHash);
 
+    /// @notice The reputation rule was set (at deployment, then by executed proposals;
+    /// emitted on every call, even if unchanged).
+    /// @param rule The new rule.
+    event ReputationRuleChanged(ReputationRule rule);
+
+    /// @notice Largest `decayBps`: the whole balance (down to `decayFloor`).
+    uint16 public constant MAX_DECAY_BPS = 10_000;
+
     uint256 private _goalCount;
     mapping(uint256 goalId => Goal) private _goals;
     mapping(bytes32 agentKey => Prompt) private _prompts;
     mapping(bytes32 runId => mapping(uint32 index => Audit)) private _audits;
+    ReputationRule private _reputationRule;
 
     // Room for later registries, each owned by the timelock like this one (not built yet):
     // - provenance: Merkle roots of published asset batches (batch id => root, recorded at),
@@ -100,15 +136,21 @@ contract StudioRegistry is Ownable {
     /// @param contentHashes The founding prompt hash of each agent, as version 1. Like the
     /// founding members' reputation, the founding prompts are part of the deployment; every
     /// later version needs a proposal.
-    constructor(address initialOwner, string[] memory agents, bytes32[] memory contentHashes)
-        Ownable(initialOwner)
-    {
+    /// @param initialRule The reputation rule in force from deployment; reverts
+    /// {InvalidReputationRule} if its `decayBps` exceeds 10000. Later rules need a proposal.
+    constructor(
+        address initialOwner,
+        string[] memory agents,
+        bytes32[] memory contentHashes,
+        ReputationRule memory initialRule
+    ) Ownable(initialOwner) {
         if (agents.length != contentHashes.length) {
             revert FoundingPromptsMismatch(agents.length, contentHashes.length);
         }
         for (uint256 i = 0; i < agents.length; ++i) {
             _approvePrompt(agents[i], contentHashes[i]);
         }
+        _setReputationRule(initialRule);
     }
 
     // ------------------------------------------------------------------ goals
@@ -214,6 +256,26 @@ contract StudioRegistry is Ownable {
     function auditRecord(bytes32 runId, uint32 index) external view returns (bytes32 reportHash, uint64 recordedAt) {
         Audit storage audit = _audits[runId][index];
         return (audit.reportHash, audit.recordedAt);
+    }
+
+    // ------------------------------------------------------------- reputation
+
+    /// @notice Replace the reputation rule.
+    /// @param rule The new rule; reverts {InvalidReputationRule} if `decayBps` exceeds 10000.
+    function setReputationRule(ReputationRule calldata rule) external onlyOwner {
+        _setReputationRule(rule);
+    }
+
+    /// @notice The reputation rule in force.
+    /// @return The rule.
+    function reputationRule() external view returns (ReputationRule memory) {
+        return _reputationRule;
+    }
+
+    function _setReputationRule(ReputationRule memory rule) private {
+        if (rule.decayBps > MAX_DECAY_BPS) revert InvalidReputationRule(rule.decayBps);
+        _reputationRule = rule;
+        emit ReputationRuleChanged(rule);
     }
 
     function _requireGoal(uint256 goalId) private view {
