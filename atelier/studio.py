@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from atelier.governance.chain.base import Chain
     from atelier.governance.dao import StudioDAO
     from atelier.governance.deploy import Deployment
+    from atelier.governance.member_messages import StudioDomain
     from atelier.pictures.settings import PicturesSettings
     from atelier.store.database import Store
 
@@ -181,6 +182,13 @@ class Studio:
                 yield dao
             finally:
                 dao.close()
+
+    def signing_domain(self) -> StudioDomain:
+        """The EIP-712 domain of members' reviews and votes: from the deployment, no chain."""
+        from atelier.governance.member_messages import StudioDomain
+
+        deployment = self.deployment()
+        return StudioDomain(chain_id=deployment.chain_id, registry=deployment.registry)
 
     # -- accounts -----------------------------------------------------------------------
     def operator(self) -> Signer:

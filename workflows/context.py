@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from atelier.agents.prompt_store import PromptStore
     from atelier.governance.accounts import Signer
     from atelier.governance.dao import StudioDAO
+    from atelier.governance.member_messages import StudioDomain
     from atelier.pictures.settings import PicturesSettings
     from atelier.store.database import Store
 
@@ -83,6 +84,10 @@ class StudioServices(Protocol):
 
     def operator(self) -> Signer:
         """The account that opens audit proposals."""
+        ...
+
+    def signing_domain(self) -> StudioDomain:
+        """The EIP-712 domain members sign in (this chain, this studio's registry)."""
         ...
 
     def account_names(self) -> dict[str, str]:

@@ -34,7 +34,7 @@ from atelier.workflows.production import (
 from atelier.workflows.state import RunState
 
 if TYPE_CHECKING:
-    from atelier.governance.dao import StudioDAO
+    from atelier.governance.member_messages import StudioDomain
     from atelier.store.database import Store
     from atelier.store.models import Ballot, Run
     from atelier.store.models import CurationVote as VoteRow
@@ -145,15 +145,15 @@ class Tally:
     rejected: tuple[str, ...]  # why a stored vote did not count
     closed: bool  # the window ended or every member voted
     closes_at: int
-    now: int
+    now: int | None  # the chain clock it was counted at (None: not read)
 
 
-def tally(store: Store, dao: StudioDAO, ballot: Ballot) -> Tally:
-    """Count the ballot's signed votes as of now (it may still be open)."""
+def tally(store: Store, ballot: Ballot, domain: StudioDomain, now: int | None = None) -> Tally:
+    """Count the ballot's signed votes. ``now`` (the chain clock) decides whether the window
+    has ended; without it only "every member voted" closes the ballot. No chain reads: the
+    weights were read into the ballot when it opened."""
     from atelier.governance.member_messages import InvalidMessage, digest, verify
-    from atelier.governance.members import studio_domain
 
-    domain = studio_domain(dao)
     members = ballot.electorate  # the weights: reputation at the snapshot
     weights = [0] * len(ballot.variants)
     counted: list[tuple[str, bytes]] = []
@@ -175,14 +175,13 @@ def tally(store: Store, dao: StudioDAO, ballot: Ballot) -> Tally:
         weights[row.choice] += weight
         counted.append((row.voter, digest(message, domain)))
     voters = {voter for voter, _ in counted}
-    now = dao.now()
     best = max(weights) if weights else 0
     winner = weights.index(best) if weights else 0  # the lowest variant among the tied
     root = keccak(b"".join(d for _, d in sorted(counted)))
     return Tally(ballot_id=ballot.id or 0, weights=tuple(weights), voters=len(counted),
                  members=len(members), winner=winner, root="0x" + root.hex(),
                  rejected=tuple(rejected),
-                 closed=now >= ballot.closes_at or set(members) <= voters,
+                 closed=(now is not None and now >= ballot.closes_at) or set(members) <= voters,
                  closes_at=ballot.closes_at, now=now)
 
 
@@ -198,13 +197,16 @@ def close_if_due(studio: StudioServices, store: Store, ballot: Ballot) -> Ballot
 
     if ballot.status == "closed":
         return ballot
-    with studio.session() as dao:
-        result = tally(store, dao, ballot)
+    domain = studio.signing_domain()
+    result = tally(store, ballot, domain)
+    if not result.closed:  # not everyone voted: has the window ended?
+        with studio.session() as dao:
+            result = tally(store, ballot, domain, dao.now())
     if not result.closed:
+        left = result.closes_at - (result.now or 0)
         raise BallotOpen(
             f"curation ballot {ballot.id} (episode {ballot.episode}) is open: {result.voters} "
-            f"of {result.members} members voted; it closes in "
-            f"{format_duration(result.closes_at - result.now)}",
+            f"of {result.members} members voted; it closes in {format_duration(left)}",
             hint=f"members vote: `atelier curate vote {ballot.id} VARIANT --as NAME`; on a "
             "local chain `atelier chain advance` ends the window sooner")
     closed = store.close_ballot(ballot.id, winner=result.winner, tally=list(result.weights),

@@ -139,7 +139,7 @@ def show_ballot(ctx: typer.Context, ballot: BallotArg, as_json: JsonOption = Fal
     with studio.open_store() as store:
         found = store.ballot(ballot)
         with studio.session() as dao:
-            result = tally(store, dao, found)
+            result = tally(store, found, studio.signing_domain(), dao.now())
             votes = [(dao.name_of(v.voter), v.choice, v.weight)
                      for v in store.curation_votes(found.id or 0)]
     if as_json:
@@ -190,8 +190,7 @@ def vote(
     with studio.open_store() as store:
         found = store.ballot(ballot)
         row = sign_curation_vote(studio, store, signer, found, variant - 1)
-        with studio.session() as dao:
-            result = tally(store, dao, found)
+        result = tally(store, found, studio.signing_domain())
     if as_json:
         emit_json({**row.model_dump(mode="json"), "variant": variant,
                    "all_voted": result.voters >= result.members})
