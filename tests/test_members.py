@@ -15,7 +15,6 @@ from eth_utils import keccak
 from atelier.agents.prompt_file import load_prompt
 from atelier.governance.accounts import dev_signer
 from atelier.governance.member_messages import CurationVote, Review, StudioDomain, digest, sign
-from atelier.governance.members import studio_domain
 from atelier.testing.cast import respond
 from atelier.testing.editor_cast import invalid_editor_answer
 from atelier.testing.models import scripted_provider
@@ -178,8 +177,7 @@ def test_a_newer_review_replaces_the_older_and_an_older_one_is_refused(
     studio = studio_at(config)
     store = studio.open_store()
     run = store.run(1)
-    with studio.session() as dao:
-        domain = studio_domain(dao)
+    domain = studio.signing_domain()
     newer = Review(reviewer=dev_signer("alice").address, run=run_key(run), episode=1,
                    scriptwriter=5, designer=4, layout=3, comment="second",
                    signed_at=first["signed_at"] + 10)
@@ -196,8 +194,7 @@ def test_forged_replayed_and_wrong_chain_reviews_are_refused(after_episode_one: 
     studio = studio_at(config)
     store = studio.open_store()
     run = store.run(1)
-    with studio.session() as dao:
-        domain = studio_domain(dao)
+    domain = studio.signing_domain()
     alice, bob = dev_signer("alice"), dev_signer("bob")
     review = Review(reviewer=alice.address, run=run_key(run), episode=1, scriptwriter=1,
                     designer=1, layout=1, comment="", signed_at=1_900_000_000)
@@ -280,8 +277,7 @@ def test_members_choose_the_outline_by_reputation_and_the_audit_carries_the_tall
     assert "✓ chosen" in (episode_dir / "ballot.html").read_text()
     assert 'href="ballot.html"' in (episode_dir / "index.html").read_text()  # the reader links it
     # Anyone holding the signed votes recomputes the tally root.
-    with studio_at(config).session() as dao:
-        domain = studio_domain(dao)
+    domain = studio_at(config).signing_domain()
     digests = sorted((v.voter, digest(CurationVote(
         voter=v.voter, ballot=bytes.fromhex(first.key[2:]), choice=v.choice,
         signed_at=v.signed_at), domain)) for v in store.curation_votes(1))
@@ -309,8 +305,7 @@ def test_a_vote_signed_for_another_ballot_or_chain_is_refused(curating: Path) ->
     studio = studio_at(config)
     store = studio.open_store()
     ballot = store.ballot(1)
-    with studio.session() as dao:
-        domain = studio_domain(dao)
+    domain = studio.signing_domain()
     alice = dev_signer("alice")
     elsewhere = CurationVote(voter=alice.address, ballot=keccak(text="another ballot"),
                              choice=0, signed_at=1_900_000_000)
