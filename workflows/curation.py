@@ -98,9 +98,10 @@ def open_ballot(runtime: Runtime[RunContext], state: RunState, outlines: list[di
         with studio.session() as dao:
             # Just before the latest block: every later block is later, so reputation at
             # the snapshot is settled for good and can be read once, now.
-            snapshot = chain_time(dao) - 1
+            latest = chain_time(dao)
+            snapshot = latest - 1
             electorate = members_at(dao, snapshot)
-            closes_at = dao.now() + studio.curation_window
+            closes_at = latest + 1 + studio.curation_window  # from the next block on
         ballot = store.open_ballot(Ballot(
             run_id=run.id, episode=number, key="0x" + ballot_key(run, number).hex(),
             variants=outlines, snapshot=snapshot, electorate=electorate,

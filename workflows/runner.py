@@ -12,7 +12,7 @@ resumes from its last checkpoint: finished nodes are not run again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -93,24 +93,25 @@ class Runner:
         from langgraph.types import Command
 
         run = self.store.run(ref)
-        with self._graph() as graph:
+        with self._graph() as graph:  # one compiled graph for the look and the drive
             snapshot = graph.get_state(self._config(run))
-        if snapshot.interrupts:
-            ballot_id = _curation(snapshot.interrupts)
-            if ballot_id is not None:
-                ballot = self._closed_ballot(run, ballot_id)
-                return self._drive(run, Command(resume={"ballot": ballot.id,
-                                                        "winner": ballot.winner}))
-            audit = self._waiting_audit(run, snapshot.values)
-            return self._drive(run, Command(resume={"proposal": str(audit.proposal_number)}))
-        if snapshot.next:  # failed or killed mid-way: continue from the last checkpoint
-            return self._drive(run, None)
-        if run.status == "done":
-            raise WorkflowError(f"run {run.id} is finished",
-                                hint="start another: `atelier run start`")
-        if not snapshot.values:
-            return self._drive(run, {"run_id": run.id, "goal_id": run.goal_id,
-                                     "episodes": run.episodes_planned})
+            if snapshot.interrupts:
+                ballot_id = _curation(snapshot.interrupts)
+                if ballot_id is not None:
+                    ballot = self._closed_ballot(run, ballot_id)
+                    return self._drive(run, Command(resume={"ballot": ballot.id,
+                                                            "winner": ballot.winner}), graph)
+                audit = self._waiting_audit(run, snapshot.values)
+                return self._drive(run, Command(resume={"proposal": str(audit.proposal_number)}),
+                                   graph)
+            if snapshot.next:  # failed or killed mid-way: continue from the last checkpoint
+                return self._drive(run, None, graph)
+            if run.status == "done":
+                raise WorkflowError(f"run {run.id} is finished",
+                                    hint="start another: `atelier run start`")
+            if not snapshot.values:
+                return self._drive(run, {"run_id": run.id, "goal_id": run.goal_id,
+                                         "episodes": run.episodes_planned}, graph)
         raise WorkflowError(f"run {run.id} has nothing left to do")
 
     def revise_audit(self, ref: int | str) -> Audit:
@@ -155,15 +156,18 @@ class Runner:
     def _context(self) -> RunContext:
         return RunContext(studio=self.studio, store=self.store, progress=self.on_event)
 
-    def _drive(self, run: Run, graph_input: Any) -> RunOutcome:
+    def _drive(self, run: Run, graph_input: Any,
+               graph: CompiledStateGraph[Any, Any, Any, Any] | None = None) -> RunOutcome:
+        """Run the graph to its next pause or its end (on ``graph``, the caller's compiled
+        graph and open checkpointer, or a new one)."""
         config = self._config(run)
         self.store.update_run(run.id, status="running", message="")
         try:
-            with self._graph() as graph:
+            with nullcontext(graph) if graph is not None else self._graph() as compiled:
                 # invoke, not stream: LangGraph 1.2's stream consumer takes a thread of the
                 # node pool (max_concurrency = 1 hung); events come through RunContext.progress.
-                graph.invoke(graph_input, config, context=self._context(), durability="sync")
-                snapshot = graph.get_state(config)
+                compiled.invoke(graph_input, config, context=self._context(), durability="sync")
+                snapshot = compiled.get_state(config)
         except BaseException as exc:
             self.store.update_run(run.id, status="failed", message=_failure(exc))
             raise
