@@ -233,20 +233,23 @@ class StudioDAO:
             return matches[0] if len(matches) == 1 else None
         return None
 
-    def votes(self, proposal: Proposal) -> list[Vote]:
-        """Every vote cast on ``proposal``, in order, with weight and reason."""
+    def votes(self, proposal: Proposal | None = None) -> list[Vote]:
+        """Every vote cast on ``proposal`` (None: on any proposal), in order, with weight and
+        reason."""
         votes = []
+        start = proposal.block if proposal is not None else self.deployment.block
         for event_type in (self.governor.events.VoteCast, self.governor.events.VoteCastWithParams):
             event = event_type()
             for log in self.chain.get_logs(address=self.deployment.governor, topics=[event.topic],
-                                           from_block=proposal.block):
+                                           from_block=start):
                 args = event.process_log(log)["args"]
-                if int(args["proposalId"]) != proposal.id:
+                if proposal is not None and int(args["proposalId"]) != proposal.id:
                     continue
                 votes.append(Vote(
                     voter=args["voter"], support=SUPPORT_NAMES[int(args["support"])],
                     weight=int(args["weight"]), reason=args["reason"],
                     block=int(log["blockNumber"]), log_index=int(log["logIndex"]),
+                    proposal_id=int(args["proposalId"]),
                 ))
         return sorted(votes, key=lambda v: (v.block, v.log_index))
 

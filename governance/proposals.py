@@ -70,6 +70,7 @@ class Vote:
     reason: str
     block: int
     log_index: int
+    proposal_id: int = 0
 
 
 @dataclass(frozen=True)

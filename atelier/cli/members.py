@@ -323,19 +323,12 @@ def _seconds(ago: str, parse: Any) -> int:
 def _votes_cast(dao: Any) -> dict[str, list[tuple[int | str, str, int]]]:
     """voter -> (proposal number, support, weight in whole votes) of every vote on the
     Governor (a quadratic DAO's votes weigh the square root of a member's points)."""
-    from atelier.governance.dao import SUPPORT_NAMES
     from atelier.governance.reputation_params import counting, vote_unit
 
     unit = vote_unit(counting(dao))
-
     votes: dict[str, list[tuple[int | str, str, int]]] = {}
-    for event_type in (dao.governor.events.VoteCast, dao.governor.events.VoteCastWithParams):
-        event = event_type()
-        for log in dao.chain.get_logs(address=dao.deployment.governor, topics=[event.topic],
-                                      from_block=dao.deployment.block):
-            args = event.process_log(log)["args"]
-            number = dao.number_of(int(args["proposalId"]))
-            votes.setdefault(args["voter"], []).append(
-                (int(number) if number.isdigit() else number,
-                 SUPPORT_NAMES[int(args["support"])], int(args["weight"]) // unit))
+    for vote in dao.votes():
+        number = dao.number_of(vote.proposal_id)
+        votes.setdefault(vote.voter, []).append(
+            (int(number) if number.isdigit() else number, vote.support, vote.weight // unit))
     return votes
