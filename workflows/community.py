@@ -22,7 +22,7 @@ from atelier.workflows.context import StudioServices
 if TYPE_CHECKING:
     from atelier.governance.accounts import Signer
     from atelier.governance.dao import StudioDAO
-    from atelier.governance.member_messages import CurationVote, Review
+    from atelier.governance.member_messages import CurationVote, Review, StudioDomain
     from atelier.store.database import Store
     from atelier.store.models import Ballot, Run
     from atelier.store.models import CurationVote as VoteRow
@@ -117,18 +117,15 @@ def submit_review(studio: StudioServices, store: Store, run: Run, message: Revie
 
 
 def review_is_valid(studio: StudioServices, store: Store, row: ReviewRow, *,
-                    domain: object | None = None) -> str | None:
-    """Why a stored review does not check out (None: its signature is the reviewer's)."""
-    from atelier.governance.member_messages import InvalidMessage, StudioDomain, verify
-    from atelier.governance.members import studio_domain
+                    domain: StudioDomain | None = None) -> str | None:
+    """Why a stored review does not check out (None: its signature is the reviewer's).
+    ``domain``: the studio's signing domain, when the caller checks many."""
+    from atelier.governance.member_messages import InvalidMessage, verify
 
     run = store.run(row.run_id)
     try:
-        if not isinstance(domain, StudioDomain):
-            with studio.session() as dao:
-                domain = studio_domain(dao)
         verify(review_message(row, run), bytes.fromhex(row.signature.removeprefix("0x")),
-               domain)
+               domain or studio.signing_domain())
     except (InvalidMessage, ValueError) as exc:
         return getattr(exc, "message", str(exc))
     return None

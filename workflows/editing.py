@@ -63,20 +63,16 @@ def gather_feedback(studio: StudioServices, store: Store, run: Run, index: int,
     reviews = [r for r in store.reviews(run.id) if before is None or r.created_at > before]
     notes: list[str] = []
     valid: list[Review] = []
-    names: dict[str, str] = {}
-    if reviews:
-        from atelier.governance.members import studio_domain
-
-        with studio.session() as dao:
-            domain = studio_domain(dao)
-            names = {r.reviewer: dao.name_of(r.reviewer) for r in reviews}
-        for review in reviews:
-            problem = review_is_valid(studio, store, review, domain=domain)
-            if problem is None:
-                valid.append(review)
-            elif since is None or review.created_at > since:
-                notes.append(f"a review of episode {review.episode} by "
-                             f"{names[review.reviewer]} is not counted: {problem}")
+    names = studio.account_names()
+    domain = studio.signing_domain() if reviews else None
+    for review in reviews:
+        problem = review_is_valid(studio, store, review, domain=domain)
+        if problem is None:
+            valid.append(review)
+        elif since is None or review.created_at > since:
+            notes.append(f"a review of episode {review.episode} by "
+                         f"{names.get(review.reviewer, review.reviewer)} is not counted: "
+                         f"{problem}")
     current = [r for r in valid if since is None or r.created_at > since]
     previous = [r for r in valid if since is not None and r.created_at <= since]
     ratings = tuple(AgentRatings(agent, len(current), _mean(current, agent),

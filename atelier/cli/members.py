@@ -68,19 +68,14 @@ def list_reviews(
 ) -> None:
     """Reviews with their signatures checked again (a row altered in the store shows as
     invalid and no audit counts it)."""
-    from atelier.governance.members import studio_domain
     from atelier.workflows.community import review_is_valid
 
     studio = studio_of(ctx)
     with studio.open_store() as store:
         run_id = store.run(run).id if run is not None else None
         rows = store.reviews(run_id, episode)
-        problems: dict[int, str | None] = {}
-        if rows:
-            with studio.session() as dao:
-                domain = studio_domain(dao)
-            problems = {r.id or 0: review_is_valid(studio, store, r, domain=domain)
-                        for r in rows}
+        domain = studio.signing_domain() if rows else None
+        problems = {r.id or 0: review_is_valid(studio, store, r, domain=domain) for r in rows}
     names = studio.account_names()
     if as_json:
         emit_json([{**r.model_dump(mode="json"), "member": names.get(r.reviewer),
