@@ -228,6 +228,46 @@ def test_a_review_altered_in_the_store_is_shown_invalid_and_not_counted(
     assert "by bob is not counted" in report
 
 
+
+@pytest.mark.anvil
+def test_a_keystore_member_reviews_without_a_plain_key_anywhere(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In keystore mode (a real node: the embedded chain has dev accounts only) a review is
+    signed with the key decrypted in memory from the member's encrypted key file: the key
+    is in no output and no workspace file."""
+
+    from atelier.governance.chain.anvil import running_anvil
+
+    with running_anvil() as url:
+        chain = f'\n[chain]\nkind = "rpc"\nrpc_url = "{url}"\n'
+        config = governed_studio(tmp_path, episodes=1, extra_config=chain)
+        ok(config, "run", "start")
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace(chain, chain + 'accounts = "keystore"\n'),
+                          encoding="utf-8")
+        _review_from_the_keystore(config, monkeypatch)
+
+
+def _review_from_the_keystore(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eth_account import Account
+
+    bob = dev_signer("bob")  # bob's own key, imported into the studio's keystore
+    keystore = config.parent / ".atelier" / "keystore"
+    keystore.mkdir()
+    passphrase = "correct horse battery"
+    (keystore / "bob.json").write_text(json.dumps(Account.encrypt(bob.account.key, passphrase)))
+    monkeypatch.setenv("ATELIER_PASSPHRASE", passphrase)
+    out = ok(config, "review", "1", "--as", "bob", "--scriptwriter", "4", "--designer", "3",
+             "--layout", "5", "--comment", "signed from the keystore")
+    rows = review_rows(config)
+    assert [(r["reviewer"].lower(), r["valid"]) for r in rows] == [(bob.address.lower(), True)]
+    key = bob.account.key.hex().removeprefix("0x")
+    assert key not in out
+    for path in (config.parent / ".atelier").rglob("*"):
+        if path.is_file():
+            assert key.encode() not in path.read_bytes().lower(), path
+            assert bytes(bob.account.key) not in path.read_bytes(), path
+
 # -- curation --------------------------------------------------------------------------------------
 def curating_studio(folder: Path, chain_section: str = "") -> Path:
     """Two episodes, one audit at the end, three outline variants per episode; the run is

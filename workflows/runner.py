@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from atelier.governance.proposal_state import ProposalState
@@ -61,6 +61,11 @@ class Runner:
     studio: StudioServices
     store: Store
     on_event: EventSink | None = None
+    # Kept across start/resume calls on one Runner (a service or a bench resumes many
+    # times): the graph is compiled once, approved prompts are parsed once.
+    _compiled: CompiledStateGraph[Any, Any, Any, Any] | None = field(
+        default=None, init=False, repr=False)
+    _run_context: RunContext | None = field(default=None, init=False, repr=False)
 
     # -- public API -------------------------------------------------------------------------
     def start(self, *, goal_id: int | None = None, episodes: int | None = None) -> RunOutcome:
@@ -144,8 +149,10 @@ class Runner:
     def _graph(self) -> Iterator[CompiledStateGraph[Any, Any, Any, Any]]:
         from atelier.workflows.graph import build_graph
 
+        if self._compiled is None:
+            self._compiled = build_graph().compile()
         with self.studio.open_checkpointer() as saver:
-            yield build_graph().compile(checkpointer=saver)
+            yield self._compiled.copy(update={"checkpointer": saver})
 
     def _config(self, run: Run) -> dict[str, Any]:
         # Each episode takes ~8 graph steps; leave room for audits and retries.
@@ -154,7 +161,10 @@ class Runner:
                 "recursion_limit": 20 * run.episodes_planned + 50}
 
     def _context(self) -> RunContext:
-        return RunContext(studio=self.studio, store=self.store, progress=self.on_event)
+        if self._run_context is None:
+            self._run_context = RunContext(studio=self.studio, store=self.store,
+                                           progress=self.on_event)
+        return self._run_context
 
     def _drive(self, run: Run, graph_input: Any,
                graph: CompiledStateGraph[Any, Any, Any, Any] | None = None) -> RunOutcome:
