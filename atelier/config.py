@@ -185,6 +185,27 @@ class AuditConfig(_Section):
     rewrite_below: Annotated[float, Field(ge=0, le=5)] = 3.0
 
 
+class ServiceConfig(_Section):
+    """`atelier serve`: the studio acting on the DAO's decisions by itself."""
+
+    #: How often the service reads the chain and the store for what changed.
+    poll_interval: Duration = 5
+    #: Runs driven at the same time (each in its own thread; a run is never driven twice).
+    max_runs: Annotated[int, Field(ge=1, le=16)] = 1
+    #: The HTTP address of /healthz, /status and /metrics. Anything but loopback also needs
+    #: an auth token (the environment variable named by auth_token_env).
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8765
+    auth_token_env: Annotated[str, Field(min_length=1, max_length=80)] = "ATELIER_SERVE_TOKEN"
+
+    @field_validator("poll_interval")
+    @classmethod
+    def _poll_positive(cls, value: int) -> int:
+        if not 0 < value <= 3600:
+            raise ValueError("poll_interval must be between 1 s and 1 h, e.g. '5s'")
+        return value
+
+
 class AgentSettings(_Section):
     """Per-agent choices; the prompt file's front matter may still name a provider/model."""
 
@@ -205,6 +226,7 @@ class Config(_Section):
     workflow: WorkflowConfig = WorkflowConfig()
     curation: CurationConfig = CurationConfig()
     audit: AuditConfig = AuditConfig()
+    service: ServiceConfig = ServiceConfig()
     reputation: ReputationConfig = ReputationConfig()
     #: Who paints the panels: the drawn staging (offline) or an OpenAI-compatible images API.
     pictures: PicturesSettings = PicturesSettings()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -113,6 +113,16 @@ class Studio:
 
         with open_checkpointer(self.config.storage.url, self.workspace.checkpoints_file) as saver:
             yield saver
+
+    def run_lock(self, run_id: int) -> AbstractContextManager[None]:
+        from atelier.store.run_lock import run_lock
+
+        return run_lock(self.config.storage.url, self.workspace.run_locks_dir, run_id)
+
+    def run_is_live(self, run_id: int) -> bool:
+        from atelier.store.run_lock import run_is_live
+
+        return run_is_live(self.config.storage.url, self.workspace.run_locks_dir, run_id)
 
     # -- agents -------------------------------------------------------------------------
     def agent_context(self, agent: str, prompt: PromptFile, log: CallLog) -> AgentContext:

@@ -51,6 +51,11 @@ class Workspace:
         return self.root / "checkpoints.sqlite3"
 
     @property
+    def run_locks_dir(self) -> Path:
+        """One lock file a run, held by the process driving it (SQLite default)."""
+        return self.root / "locks"
+
+    @property
     def is_initialised(self) -> bool:
         return self.deployment_file.exists()
 

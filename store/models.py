@@ -50,7 +50,7 @@ class Run(SQLModel, table=True):
     goal_title: str
     episodes_planned: int
     audit_every: int
-    status: str  # "running" | "paused" | "failed" | "done"
+    status: str  # "running" | "paused" | "stopped" | "failed" | "done"
     message: str = ""  # why paused/failed, shown to the operator
     episodes_done: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

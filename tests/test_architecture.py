@@ -19,6 +19,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("kernel",),
     ("agents", "governance", "store", "pictures", "reader"),
     ("workflows",),
+    ("service",),
     ("shell",),
 )
 #: Test doubles: outside the product, so no floor may import them.

@@ -262,3 +262,49 @@ def test_a_missing_approved_prompt_version_stops_the_run_with_a_clear_error(
     assert "approved prompt text of designer is not in this workspace" in raised.value.message
     assert runner.store.run(1).status == "failed"
     assert runner.store.calls(1) == []  # nothing ran on a guess
+
+
+def test_a_run_killed_between_a_nodes_writes_and_its_checkpoint_resumes(
+        paused: tuple[Path, str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that dies after a node's writes were saved but before the next checkpoint
+    leaves LangGraph's state with nothing in ``next`` and the finished task pending: resume
+    continues from it (it once said "nothing left to do" and the run stayed stuck)."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    config, _, _ = paused
+    pass_proposal(config, 2)
+    original = SqliteSaver.put
+    puts = []
+
+    def killed_at_the_third_checkpoint(self: SqliteSaver, *args: object, **kw: object) -> object:
+        puts.append(1)
+        if len(puts) == 3:
+            raise KeyboardInterrupt  # as a SIGKILL would stop it: the writes are in, no checkpoint
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(SqliteSaver, "put", killed_at_the_third_checkpoint)
+    with pytest.raises(KeyboardInterrupt):
+        runner_at(config).resume(1)
+    monkeypatch.setattr(SqliteSaver, "put", original)
+    runner = runner_at(config)
+    with runner._graph() as graph:
+        snapshot = graph.get_state(runner._config(runner.store.run(1)))
+    assert snapshot.next == () and snapshot.tasks  # the state the old resume gave up on
+    assert runner.resume(1).status == "done"
+    assets = runner_at(config).store.assets(1)
+    assert len({a.path for a in assets}) == len(assets)
+    assert proposal_count(config) == 3
+
+
+def test_a_run_whose_checkpoints_were_deleted_is_not_started_over(
+        paused: tuple[Path, str, str]) -> None:
+    config, _, _ = paused
+    pass_proposal(config, 2)
+    for path in (config.parent / ".atelier").glob("checkpoints.sqlite3*"):
+        path.unlink()
+    runner = runner_at(config)
+    calls = runner.store.count_calls(1)
+    with pytest.raises(WorkflowError, match="its checkpoints are gone") as info:
+        runner.resume(1)
+    assert "restore the checkpoint database" in (info.value.hint or "")
+    assert runner.store.count_calls(1) == calls  # no bible written again

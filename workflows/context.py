@@ -36,6 +36,11 @@ class WorkflowError(AtelierError):
     """The run cannot go on as asked (a missing prompt version, an inactive goal, ...)."""
 
 
+class RunStopped(WorkflowError):
+    """The process asked the run to stop (the service on SIGTERM): it stopped between two
+    nodes, its checkpoint intact."""
+
+
 class StudioServices(Protocol):
     """What a production run needs from its studio."""
 
@@ -106,6 +111,14 @@ class StudioServices(Protocol):
         """Where the graph's checkpoints live."""
         ...
 
+    def run_lock(self, run_id: int) -> AbstractContextManager[None]:
+        """Held while a process drives the run; raises ``RunBusy`` if another one does."""
+        ...
+
+    def run_is_live(self, run_id: int) -> bool:
+        """Whether a process drives the run now (its lock is held)."""
+        ...
+
 
 @dataclass
 class RunContext:
@@ -118,6 +131,8 @@ class RunContext:
     store: Store | None = None
     #: Called with each progress event (``emit``), from the node's thread.
     progress: Callable[[dict[str, Any]], None] | None = None
+    #: Set by the process to stop the run before its next node (the service's SIGTERM).
+    stop: threading.Event | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _prompts: dict[str, PromptFile] = field(default_factory=dict, repr=False, compare=False)
 

@@ -12,13 +12,15 @@ benchmark swaps nodes, routers or the state type to compare the same shape doing
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from atelier.workflows.audit import audit_checkpoint
-from atelier.workflows.context import RunContext
+from atelier.workflows.context import RunContext, RunStopped
 from atelier.workflows.curation import curate, outline_episode
 from atelier.workflows.production import (
     design_character,
@@ -73,7 +75,7 @@ def build_graph(
     builder = StateGraph(state_schema, context_schema=context_schema,
                          input_schema=input_schema, output_schema=output_schema)
     for name, function in node.items():
-        builder.add_node(name, function)
+        builder.add_node(name, _stoppable(function))
 
     builder.add_edge(START, "sync_governance")
     builder.add_conditional_edges("sync_governance", route["after_sync"],
@@ -92,3 +94,20 @@ def build_graph(
     builder.add_conditional_edges("audit_checkpoint", route["after_audit"],
                                   ["sync_governance", END])
     return builder
+
+
+def _stoppable(function: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """``function`` as a node that first checks whether its process asked the run to stop:
+    a node that started finishes; the next one stops the run with its checkpoint saved."""
+    takes_runtime = "runtime" in inspect.signature(function).parameters
+
+    def node(state: Any, runtime: Runtime[Any]) -> dict[str, Any]:
+        context = runtime.context
+        if isinstance(context, RunContext) and context.stop is not None and context.stop.is_set():
+            raise RunStopped("the run was stopped between two nodes (the service is shutting "
+                             "down)", hint="it continues from there: `atelier run resume RUN`, "
+                             "or when `atelier serve` starts again")
+        return function(state, runtime) if takes_runtime else function(state)
+
+    node.__name__ = node.__qualname__ = getattr(function, "__name__", "node")
+    return node

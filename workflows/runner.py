@@ -11,6 +11,7 @@ resumes from its last checkpoint: finished nodes are not run again.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from atelier.governance.proposal_state import ProposalState
 from atelier.kernel.errors import AtelierError
 from atelier.workflows.audit import waiting_audit
-from atelier.workflows.context import RunContext, StudioServices, WorkflowError
+from atelier.workflows.context import RunContext, RunStopped, StudioServices, WorkflowError
 
 if TYPE_CHECKING:
     from langgraph.graph.state import CompiledStateGraph
@@ -61,6 +62,8 @@ class Runner:
     studio: StudioServices
     store: Store
     on_event: EventSink | None = None
+    #: Set to stop a drive before its next node (``RunStopped``); the run resumes later.
+    stop: threading.Event | None = None
     # Kept across start/resume calls on one Runner (a service or a bench resumes many
     # times): the graph is compiled once, approved prompts are parsed once.
     _compiled: CompiledStateGraph[Any, Any, Any, Any] | None = field(
@@ -92,12 +95,19 @@ class Runner:
         title = goal.spec.title if goal.spec else f"goal {goal.id}"
         run = self.store.create_run(goal_id=goal.id, goal_title=title, episodes_planned=count,
                                     audit_every=goal.audit_every)
-        return self._drive(run, {"run_id": run.id, "goal_id": goal.id, "episodes": count})
+        with self.studio.run_lock(run.id or 0):
+            return self._drive(run, {"run_id": run.id, "goal_id": goal.id, "episodes": count})
 
     def resume(self, ref: int | str) -> RunOutcome:
+        run = self.store.run(ref)
+        # One process drives a run at a time: two resumes at once would both make the next
+        # episode (and count its model calls twice in the audit).
+        with self.studio.run_lock(run.id or 0):
+            return self._resume(self.store.run(run.id or 0))
+
+    def _resume(self, run: Run) -> RunOutcome:
         from langgraph.types import Command
 
-        run = self.store.run(ref)
         with self._graph() as graph:  # one compiled graph for the look and the drive
             snapshot = graph.get_state(self._config(run))
             if snapshot.interrupts:
@@ -109,12 +119,23 @@ class Runner:
                 audit = self._waiting_audit(run, snapshot.values)
                 return self._drive(run, Command(resume={"proposal": str(audit.proposal_number)}),
                                    graph)
-            if snapshot.next:  # failed or killed mid-way: continue from the last checkpoint
+            # Failed or killed mid-way: continue from the last checkpoint. A process killed
+            # after a node's writes were saved but before the next checkpoint leaves
+            # ``next`` empty with the finished task pending: that task's writes are applied
+            # and the run goes on (the node does not run again).
+            if snapshot.next or snapshot.tasks:
                 return self._drive(run, None, graph)
             if run.status == "done":
                 raise WorkflowError(f"run {run.id} is finished",
                                     hint="start another: `atelier run start`")
             if not snapshot.values:
+                if self.store.count_calls(run.id) or self.store.episodes(run.id):
+                    raise WorkflowError(
+                        f"run {run.id} made work but its checkpoints are gone: resuming would "
+                        "start it over from the series bible",
+                        hint="restore the checkpoint database (checkpoints.sqlite3 in the "
+                        "workspace, or the [storage] url database) from a backup, or start "
+                        "a new run: `atelier run start`")
                 return self._drive(run, {"run_id": run.id, "goal_id": run.goal_id,
                                          "episodes": run.episodes_planned}, graph)
         raise WorkflowError(f"run {run.id} has nothing left to do")
@@ -122,9 +143,13 @@ class Runner:
     def revise_audit(self, ref: int | str) -> Audit:
         """Open a revised audit proposal after the last one was defeated or expired; it
         carries the working prompt drafts as they are now."""
+        run = self.store.run(ref)
+        with self.studio.run_lock(run.id or 0):
+            return self._revise_audit(run)
+
+    def _revise_audit(self, run: Run) -> Audit:
         from atelier.workflows.audit import open_audit
 
-        run = self.store.run(ref)
         with self._graph() as graph:
             snapshot = graph.get_state(self._config(run))
         if not snapshot.interrupts:
@@ -163,7 +188,7 @@ class Runner:
     def _context(self) -> RunContext:
         if self._run_context is None:
             self._run_context = RunContext(studio=self.studio, store=self.store,
-                                           progress=self.on_event)
+                                           progress=self.on_event, stop=self.stop)
         return self._run_context
 
     def _drive(self, run: Run, graph_input: Any,
@@ -178,6 +203,9 @@ class Runner:
                 # node pool (max_concurrency = 1 hung); events come through RunContext.progress.
                 compiled.invoke(graph_input, config, context=self._context(), durability="sync")
                 snapshot = compiled.get_state(config)
+        except RunStopped as exc:
+            self.store.update_run(run.id, status="stopped", message=exc.message)
+            raise
         except BaseException as exc:
             self.store.update_run(run.id, status="failed", message=_failure(exc))
             raise

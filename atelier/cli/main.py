@@ -23,6 +23,7 @@ from atelier.cli import members as member_cmds
 from atelier.cli import prompts as prompt_cmds
 from atelier.cli import proposals as proposal_cmds
 from atelier.cli import runs as run_cmds
+from atelier.cli import serve as serve_cmds
 from atelier.cli.context import AppContext
 from atelier.cli.output import err_console
 from atelier.kernel.errors import AtelierError
@@ -93,6 +94,7 @@ app.command("review")(member_cmds.review)
 app.add_typer(member_cmds.reviews_app, name="reviews")
 app.add_typer(member_cmds.curate_app, name="curate")
 app.add_typer(member_cmds.members_app, name="members")
+app.command("serve")(serve_cmds.serve)
 
 
 def report(exc: AtelierError) -> None:

@@ -24,7 +24,8 @@ run_app = typer.Typer(help="Production runs: the agents make episodes.", no_args
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 RunArg = Annotated[str, typer.Argument(help="Run number (as shown by `atelier run list`).")]
-STATUS_STYLE = {"running": "cyan", "paused": "yellow", "failed": "red", "done": "green"}
+STATUS_STYLE = {"running": "cyan", "paused": "yellow", "failed": "red", "done": "green",
+                "interrupted": "red", "stopped": "yellow"}
 
 
 @contextmanager
@@ -75,7 +76,7 @@ def status(ctx: typer.Context, run: Annotated[str | None, typer.Argument(
     """One run: status, episodes with the prompt hashes they used, audits."""
     studio = studio_of(ctx)
     with studio.open_store() as store:
-        chosen = store.run(run) if run is not None else _newest(store)
+        chosen = _as_seen_now(studio, store.run(run) if run is not None else _newest(store))
         episodes = store.episodes(chosen.id)
         audits = store.audits(chosen.id)
     if as_json:
@@ -99,8 +100,9 @@ def status(ctx: typer.Context, run: Annotated[str | None, typer.Argument(
 @run_app.command("list")
 def list_runs(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """All runs, newest first."""
-    with studio_of(ctx).open_store() as store:
-        runs = store.runs()
+    studio = studio_of(ctx)
+    with studio.open_store() as store:
+        runs = [_as_seen_now(studio, r) for r in store.runs()]
     if as_json:
         emit_json([run_json(r) for r in runs])
         return
@@ -124,6 +126,17 @@ def _audit_brief(audit: Any) -> dict[str, Any]:
     return {"index": audit.index, "revision": audit.revision, "status": audit.status,
             "after_episode": audit.after_episode, "proposal": audit.proposal_number,
             "report_hash": audit.report_hash, "proposed_prompts": audit.proposed_prompts}
+
+
+def _as_seen_now(studio: Studio, run: Run) -> Run:
+    """A run marked running whose process is gone (killed, the machine restarted) is shown
+    as interrupted: no process holds its lock."""
+    if run.status != "running" or studio.run_is_live(run.id or 0):
+        return run
+    return run.model_copy(update={
+        "status": "interrupted",
+        "message": f"its process stopped mid-run: `atelier run resume {run.id}` continues "
+                   "from the last checkpoint"})
 
 
 def _newest(store: Store) -> Run:

@@ -1,0 +1,222 @@
+"""`atelier serve`: the studio acts when the DAO decides (scripted cast at the model seam, the
+embedded chain): a goal executed starts a run, an audit executed resumes it, a closed
+ballot resumes it; its HTTP face; a killed service loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from atelier.governance.accounts import dev_signer
+from atelier.service.http import create_app
+from atelier.service.loop import StudioService
+from atelier.testing import lighthouse
+
+from cli_helpers import atelier
+from workflow_helpers import governed_studio, ok, pass_proposal, studio_at
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def service_for(config: Path, **kwargs: object) -> StudioService:
+    return StudioService(studio_at(config), config.parent / ".atelier" / "service-cursor.json",
+                         **kwargs)  # type: ignore[arg-type]
+
+
+def tick_and_wait(service: StudioService) -> list[str]:
+    jobs = service.tick()
+    service.join(120)
+    return [job.key for job in jobs]
+
+
+def propose_goal(config: Path, title: str) -> None:
+    ok(atelier(config, "goal", "propose", "--title", title, "--brief", lighthouse.BRIEF,
+               "--episodes", "2", "--audit-every", "1"))
+
+
+def test_a_goal_executed_while_serving_starts_a_run_and_an_executed_audit_resumes_it(
+        tmp_path: Path) -> None:
+    config = governed_studio(tmp_path, episodes=2, audit_every=1)
+    service = service_for(config)
+    assert tick_and_wait(service) == []  # goal 1 was approved before the service: not ours
+    assert service.state.goal_cursor == 1
+    propose_goal(config, "The Second Season")
+    pass_proposal(config, 2)  # goal 2 executes while the service runs
+    assert tick_and_wait(service) == ["start:2"]
+    store = service.store()
+    [run] = store.runs()
+    assert (run.goal_id, run.status, run.episodes_done) == (2, "paused", 1)
+    assert tick_and_wait(service) == []  # nothing new: no second run, no resume
+    assert service.state.waits == {run.id: "audit proposal 3"}
+    pass_proposal(config, 3)  # the members approve audit 1
+    assert tick_and_wait(service) == [f"resume:{run.id}"]
+    run = store.run(run.id)
+    assert run.episodes_done == 2 and run.status == "done"
+    assert len(store.runs()) == 1 and service.state.jobs_failed == 0
+    service.close()
+
+
+def test_a_ballot_that_every_member_voted_on_resumes_the_run(tmp_path: Path) -> None:
+    from atelier.workflows.community import sign_curation_vote
+
+    config = governed_studio(tmp_path, episodes=1, audit_every=1,
+                             curation='\n[curation]\nvariants = 2\nwindow = "1h"\n')
+    (config.parent / ".atelier" / "service-cursor.json").write_text('{"goal": 0}\n')
+    service = service_for(config)
+    assert tick_and_wait(service) == ["start:1"]  # the cursor says goal 1 is new
+    store = service.store()
+    assert store.run(1).status == "paused"
+    [ballot] = store.ballots(1)
+    assert tick_and_wait(service) == []  # open, nobody voted
+    assert service.state.waits == {1: f"curation ballot {ballot.id}"}
+    studio = studio_at(config)
+    for member in ("alice", "bob", "carol"):
+        sign_curation_vote(studio, store, dev_signer(member), ballot, 1)
+    assert tick_and_wait(service) == ["resume:1"]
+    assert store.ballot(ballot.id).winner == 1
+    assert store.run(1).episodes_done == 1
+    service.close()
+
+
+def test_http_health_status_and_metrics(tmp_path: Path) -> None:
+    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    (config.parent / ".atelier" / "service-cursor.json").write_text('{"goal": 0}\n')
+    service = service_for(config)
+    assert tick_and_wait(service) == ["start:1"]
+    assert tick_and_wait(service) == []  # the run exists: the cursor moves past goal 1
+    checks = {"chain": lambda: None, "store": lambda: None, "model": lambda: "no model file"}
+    client = TestClient(create_app(service, checks))
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json() == {"ok": False, "checks": {"chain": "ok", "store": "ok",
+                                                     "model": "no model file"}}
+    assert "default-src 'none'" in health.headers["content-security-policy"]
+    status = client.get("/status").json()
+    assert [(r["id"], r["status"], r["waits_for"]) for r in status["runs"]] == [
+        (1, "done", None)]
+    assert status["runs"][0]["tokens"] > 0 and status["service"]["goal_cursor"] == 1
+    metrics = client.get("/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain")
+    text = metrics.text
+    assert 'atelier_runs{status="done"} 1.0' in text
+    assert "atelier_episodes_published_total 1.0" in text
+    assert 'atelier_model_calls_total{agent="scriptwriter",outcome="ok"}' in text
+    locked = TestClient(create_app(service, checks, token="s3cret"))
+    assert locked.get("/status").status_code == 401
+    assert locked.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert locked.get("/status", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert locked.get("/healthz").status_code == 503  # probes need no token
+    service.close()
+
+
+def test_serving_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
+    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    refused = atelier(config, "serve", "--host", "0.0.0.0")
+    assert refused.code == 2 and "Traceback" not in refused.err
+    assert "needs an auth token" in refused.err and "ATELIER_SERVE_TOKEN" in refused.err
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "atelier", "--config", str(config), "serve", "--port",
+         str(port), "--log-json"], stdout=subprocess.DEVNULL, stderr=log.open("ab"), env=env,
+        cwd=REPO)
+
+
+def _runs(config: Path) -> list[dict]:
+    return json.loads(atelier(config, "run", "list", "--json").out)
+
+
+def _wait_for(predicate: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not reached in {timeout} s")
+
+
+@pytest.mark.slow
+def test_a_killed_service_restarts_and_the_run_completes_without_duplicates(
+        tmp_path: Path) -> None:
+    config = governed_studio(tmp_path, episodes=2, audit_every=2)
+    config.write_text(config.read_text() + '\n[service]\npoll_interval = "1s"\n')
+    (config.parent / ".atelier" / "service-cursor.json").write_text('{"goal": 0}\n')
+    log, port = tmp_path / "serve.log", _free_port()
+    first = _serve(config, port, log)
+    try:
+        _wait_for(lambda: _runs(config) and _runs(config)[0]["episodes_done"] >= 1, 120)
+    finally:
+        first.kill()  # SIGKILL mid-run: no goodbye
+        first.wait()
+    after_kill = _runs(config)[0]["status"]
+    assert after_kill in ("interrupted", "done")
+    second = _serve(config, port, log)
+    try:
+        _wait_for(lambda: _runs(config)[0]["status"] == "done", 120)
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(60) == 0
+    finally:
+        second.kill()
+    [run] = _runs(config)
+    assert run["episodes_done"] == 2
+    studio = studio_at(config)
+    with studio.open_store() as store:
+        assets = store.assets(1)
+        assert len({a.path for a in assets}) == len(assets)
+        assert [a.index for a in store.audits(1)] == [1]
+    with studio.session() as dao:
+        assert len(dao.proposals()) == 2  # the goal and the one audit: nothing twice
+    events = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    if after_kill == "interrupted":  # the restarted service saw the dead run and resumed it
+        assert any(e["event"] == "job" and e.get("why") == "its process died mid-run"
+                   for e in events), events
+    assert any(e["event"] == "service stopped" for e in events)
+
+
+def test_a_stop_request_ends_the_run_between_nodes_and_resume_finishes_it(
+        tmp_path: Path) -> None:
+    """SIGTERM sets the service's stop event: the node running finishes, the next one does
+    not start; the run is "stopped" with its checkpoint saved and continues later."""
+    import threading
+
+    from atelier.testing.models import scripted_provider
+    from atelier.testing.studio import with_provider
+    from atelier.workflows.context import RunStopped
+    from atelier.workflows.runner import Runner
+
+    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    stop = threading.Event()
+    nodes: list[str] = []
+
+    def on_event(event: dict) -> None:
+        nodes.append(event["event"])
+        if event["event"] == "episode":  # inside outline_episode: stop after it
+            stop.set()
+
+    with scripted_provider("stoppable") as name:
+        studio = with_provider(studio_at(config), name)
+        store = studio.open_store()
+        with pytest.raises(RunStopped):
+            Runner(studio, store, on_event=on_event, stop=stop).start()
+        assert store.run(1).status == "stopped"
+        assert store.episodes(1)[0].status == "writing"  # outlined, not scripted
+        assert not [c for c in store.calls(1) if c.agent == "layout"]
+        assert Runner(studio, store).resume(1).status == "done"
+        assert store.run(1).episodes_done == 1
