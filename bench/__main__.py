@@ -25,12 +25,14 @@ from bench import (
     graph,
     render,
     scaling,
+    service,
     whales,
 )
 
 BENCHMARKS = {"gas": gas, "agents": agents, "editor": editor, "curation": curation,
               "cold": cold_start, "graph": graph, "render": render, "scaling": scaling,
-              "reads": chain_reads, "whales": whales}
+              "reads": chain_reads, "whales": whales,
+              "service": service}
 
 
 def main() -> None:

@@ -130,8 +130,11 @@ class StudioDAO:
         }
 
     def goals(self) -> list[Goal]:
-        count = int(self.registry.functions.goalCount().call())
-        return [self._goal(goal_id) for goal_id in range(1, count + 1)]
+        return [self._goal(goal_id) for goal_id in range(1, self.goal_count() + 1)]
+
+    def goal_count(self) -> int:
+        """Goals ever registered; their ids are 1..count."""
+        return int(self.registry.functions.goalCount().call())
 
     def goal(self, goal_id: int) -> Goal:
         if not 0 < goal_id <= int(self.registry.functions.goalCount().call()):

@@ -82,9 +82,9 @@ def status_of(service: StudioService) -> dict[str, Any]:
     state = service.state
     spent: dict[int, int] = {}
     runs = []
+    tokens_by_run = store.tokens_by_run()
     for run in store.runs():
-        totals = store.call_totals(run.id)
-        tokens = sum(t.prompt_tokens + t.completion_tokens for t in totals)
+        tokens = tokens_by_run.get(run.id or 0, 0)
         spent[run.goal_id] = spent.get(run.goal_id, 0) + tokens
         runs.append({"id": run.id, "goal": run.goal_id, "title": run.goal_title,
                      "status": run.status, "episodes_done": run.episodes_done,

@@ -158,15 +158,16 @@ class StudioService:
         store = self.store()
         runs = store.runs()
         with self.studio.session() as dao:
-            goals = dao.goals()
+            count = dao.goal_count()
             self.state.chain_time = dao.now()
             head = int(dao.chain.w3.eth.get_block("latest")["timestamp"])
             self.state.head_age_s = max(0.0, time.time() - head)
             cursor = self.cursor.load()
             if cursor is None:  # first start: what exists now is not ours to start
-                cursor = len(goals)
+                cursor = count
                 self.cursor.save(cursor)
-            jobs = self._new_goals(goals, cursor, runs)
+            new_goals = [dao.goal(goal_id) for goal_id in range(cursor + 1, count + 1)]
+            jobs = self._new_goals(new_goals, cursor, runs)
             jobs += self._runs_to_resume(dao, store, runs)
         self.state.goal_cursor = self.cursor.load()
         return jobs
@@ -175,8 +176,6 @@ class StudioService:
         produced = {run.goal_id for run in runs}
         jobs, handled = [], cursor
         for goal in goals:
-            if goal.id <= cursor:
-                continue
             if goal.active and goal.id not in produced:
                 jobs.append(Job("start", goal.id, f"goal {goal.id} was approved"))
                 break  # the cursor moves past it once its run exists

@@ -48,6 +48,14 @@ class StoreStats:
                            latency_s=float(latency) / 1000)
                 for agent, outcome, calls, prompt, completion, latency in rows]
 
+    def tokens_by_run(self) -> dict[int, int]:
+        """Model tokens (prompt + completion) each run has used."""
+        query = select(ModelCall.run_id, func.sum(ModelCall.prompt_tokens
+                                                  + ModelCall.completion_tokens))
+        with self._session() as session:
+            rows = session.exec(query.group_by(ModelCall.run_id)).all()
+        return {int(run_id): int(tokens or 0) for run_id, tokens in rows}
+
     def count_published(self) -> int:
         """Episodes published, over every run."""
         with self._session() as session:
