@@ -73,6 +73,10 @@ class Explainer:
     def _ReputationNonTransferable(self) -> str:
         return "reputation cannot be transferred or approved: it is earned, not bought"
 
+    def _ReputationDelegationRestricted(self, account: str, delegatee: str) -> str:
+        return (f"{self._name(account)} cannot delegate to {self._name(delegatee)}: voting "
+                "power stays with the member who earned it (only self-delegation)")
+
     def _AccessControlUnauthorizedAccount(self, account: str, role: bytes) -> str:
         return f"{self._name(account)} lacks the timelock role needed for this"
 

@@ -258,6 +258,21 @@ def test_reputation_still_cannot_move(dao: StudioDAO) -> None:
     assert (dao.reputation(alice.address), dao.reputation(bob.address)) == (100, 100)
 
 
+def test_voting_power_cannot_be_delegated_to_another_account(dao: StudioDAO) -> None:
+    """Delegation would hand a member's whole voting power to anyone (a non-member too):
+    reputation would be transferable in effect. Only self-delegation is allowed."""
+    alice, mallory = dev_signer("alice"), dev_signer("mallory")
+    with pytest.raises(TransactionFailed) as raised:
+        transact(dao.chain, alice, dao.token.functions.delegate(mallory.address),
+                 action="delegate", explain=dao.explain)
+    assert raised.value.error_name == "ReputationDelegationRestricted"
+    assert "alice cannot delegate to mallory" in raised.value.message
+    assert (dao.reputation(alice.address), dao.reputation(mallory.address)) == (100, 0)
+    transact(dao.chain, alice, dao.token.functions.delegate(alice.address),
+             action="delegate", explain=dao.explain)  # to itself: allowed, nothing moves
+    assert dao.reputation(alice.address) == 100
+
+
 # ----------------------------------------------------------------------- counting
 
 

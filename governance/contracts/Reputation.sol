@@ -13,15 +13,23 @@ import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 /// nobody can transfer or approve it. Capital buys revenue shares, not votes.
 /// @dev ERC-5805 votes with an ERC-6372 timestamp clock (`mode=timestamp`). A holder is
 /// self-delegated automatically when reputation is minted to an account that has no delegate,
-/// so members can vote without a delegation transaction. Delegating to another account
-/// remains possible (`delegate`, `delegateBySig`); an account that delegates to
-/// `address(0)` is self-delegated again by its next mint.
+/// so members can vote without a delegation transaction. Delegation to another account is
+/// refused ({ReputationDelegationRestricted}): it would move all of a member's voting power
+/// to anyone, which makes reputation transferable in effect (it could be sold off-chain).
+/// A member may only delegate to itself, or to `address(0)` (abstain until its next mint,
+/// which self-delegates it again).
 /// `transfer`, `transferFrom` and `approve` always revert with {ReputationNonTransferable};
 /// so does `permit` once its signature checks out (ERC20Permit is kept for the EIP-712
 /// domain and the nonces that `delegateBySig` shares). The ERC-20 ABI stays standard.
 contract Reputation is ERC20, ERC20Permit, ERC20Votes, Ownable {
     /// @notice Reputation cannot be transferred or approved; it only moves by mint or burn.
     error ReputationNonTransferable();
+
+    /// @notice Voting power stays with the member who earned it: delegating to another
+    /// account is refused.
+    /// @param account The account that tried to delegate.
+    /// @param delegatee The account it named.
+    error ReputationDelegationRestricted(address account, address delegatee);
 
     /// @notice The constructor's `holders` and `amounts` arrays have different lengths.
     /// @param holders Length of the `holders` array.
@@ -93,6 +101,15 @@ contract Reputation is ERC20, ERC20Permit, ERC20Votes, Ownable {
             revert ReputationNonTransferable();
         }
         super._update(from, to, value);
+    }
+
+    /// @dev Only self-delegation (or none): `delegate` and `delegateBySig` to another account
+    /// revert, so voting power cannot be handed over.
+    function _delegate(address account, address delegatee) internal override {
+        if (delegatee != account && delegatee != address(0)) {
+            revert ReputationDelegationRestricted(account, delegatee);
+        }
+        super._delegate(account, delegatee);
     }
 
     /// @dev Refuses every allowance: `approve` and `permit` (after its signature check) revert.
