@@ -45,6 +45,9 @@ def libpq_url(url: str) -> str:
 def _hint(reason: str, url: str) -> str:
     text = reason.lower()
     if not is_postgres(url):
+        if "malformed" in text or "not a database" in text or "corrupt" in text:
+            return ("the file is damaged: restore it from a backup, or move it aside to start "
+                    "an empty store (the runs, assets and reviews it held are then lost)")
         return "check that the workspace folder exists and is writable"
     if "password" in text or "authentication" in text:
         return (

@@ -358,6 +358,23 @@ def test_a_file_that_is_not_sqlite_is_refused(path: Path) -> None:
     assert not isinstance(again.value, ChainUnavailable)  # the failed open released its lock
 
 
+def test_a_chain_file_with_damaged_pages_is_refused_on_open(path: Path,
+                                                           deployed_chain_file: tuple) -> None:
+    """Garbage in pages a command might never read (history, other accounts) is found when
+    the file is opened, before anything is read or written on top of it."""
+    import random
+
+    data = bytearray(deployed_chain_file[0].read_bytes())
+    page = 4096
+    noise = random.Random(7).randbytes(4 * page)
+    data[10 * page:14 * page] = noise
+    path.write_bytes(bytes(data))
+    with pytest.raises(ChainError, match=r"the workspace chain file .* is damaged") as caught:
+        EmbeddedChain.open(path)
+    assert "restore it from a backup" in (caught.value.hint or "")
+    assert path.read_bytes() == bytes(data)  # refused: nothing written
+
+
 def test_another_sqlite_database_is_refused(path: Path) -> None:
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE notes (body TEXT)")

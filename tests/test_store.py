@@ -505,3 +505,17 @@ def test_postgres_tests_skip_without_postgres_unless_it_is_required(
     monkeypatch.setenv("ATELIER_REQUIRE_POSTGRES", "1")
     with pytest.raises(pytest.fail.Exception, match="ATELIER_REQUIRE_POSTGRES=1"):
         postgres_helpers.running_postgres().__enter__()
+
+
+def test_a_damaged_sqlite_store_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    import random
+
+    path = tmp_path / "studio.sqlite3"
+    Store.open(f"sqlite:///{path}").close()
+    data = bytearray(path.read_bytes())
+    data[2 * 4096:4 * 4096] = random.Random(3).randbytes(2 * 4096)
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError) as caught, Store.open(f"sqlite:///{path}") as store:
+        store.runs()
+    assert "malformed" in caught.value.message or "not a database" in caught.value.message
+    assert "restore it from a backup" in (caught.value.hint or "")

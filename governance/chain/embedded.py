@@ -379,12 +379,23 @@ def _open_file(path: Path) -> tuple[sqlite3.Connection | None, dict[str, str]]:
     try:
         conn = sqlite3.connect(path, isolation_level=None)
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        # Damaged pages would otherwise surface only when a command happens to read them
+        # (a vote could be taken on a chain whose history is garbage). ~15 ms on 20 MB.
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)").fetchall()]
     except sqlite3.Error as exc:
         if conn is not None:
             conn.close()
         raise ChainError(
             f"{path} is not an Atelier embedded-chain file ({exc})", hint=_RESET_HINT
         ) from None
+    if problems != ["ok"]:
+        conn.close()
+        raise ChainError(
+            f"the workspace chain file {path} is damaged "
+            f"({' '.join(' '.join(problems).split())[:160]})",
+            hint="restore it from a backup, or move it aside to start a new chain "
+            "(`atelier init --force`)",
+        )
     return conn, meta
 
 
