@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from atelier.agents.calls import CallLog, CallRecord, Outcome
 from atelier.kernel.errors import AtelierError
+from atelier.kernel.redact import scrub
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
@@ -120,11 +121,13 @@ def generate(
             finish("error")
             raise
         except Exception as exc:  # transport and server errors from any backend
-            problems = [f"{type(exc).__name__}: {exc}"]
+            # A server's error text may echo the API key or the URL with its credentials.
+            reason = scrub(str(exc), limit=300)
+            problems = [f"{type(exc).__name__}: {reason}"]
             finish("error")
             raise AgentCallError(
                 f"the {agent} agent's model call failed ({handle.provider}/{handle.model_name}):"
-                f" {exc}",
+                f" {reason}",
                 hint="check that the model server is running and reachable ([models] in "
                 "config.toml)",
             ) from None

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
+from atelier.kernel.redact import scrub
 from atelier.store.community import CommunityRecords
 from atelier.store.engine import WRITE, create_store_engine
 from atelier.store.errors import StoreError, connection_error, redact_url, sqlalchemy_url
@@ -265,7 +266,8 @@ class Store(CommunityRecords, StoreStats):
             prompt_hash=record.prompt_hash, provider=record.provider, model=record.model,
             params=dict(record.params), seed=record.seed, prompt_tokens=record.prompt_tokens,
             completion_tokens=record.completion_tokens, latency_ms=record.latency_ms,
-            attempts=record.attempts, outcome=record.outcome, problems=list(record.problems),
+            attempts=record.attempts, outcome=record.outcome,
+            problems=[scrub(problem) for problem in record.problems],
             started_at=record.started_at,
         )  # fmt: skip
         with self._session(write=True) as session:

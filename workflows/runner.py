@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from atelier.governance.proposal_state import ProposalState
 from atelier.kernel.errors import AtelierError
+from atelier.kernel.redact import scrub
 from atelier.workflows.audit import waiting_audit
 from atelier.workflows.context import RunContext, RunStopped, StudioServices, WorkflowError
 
@@ -291,7 +292,7 @@ def _curation(interrupts: Any) -> int | None:
 def _failure(exc: BaseException) -> str:
     """Why a run stopped, for `atelier run list` (the checkpoint lets resume go on)."""
     if isinstance(exc, AtelierError):
-        return exc.message
+        return scrub(exc.message, limit=500)
     if isinstance(exc, KeyboardInterrupt):
         return "stopped by the operator (Ctrl-C)"
-    return f"{exc.__class__.__name__}: {exc}"
+    return scrub(f"{exc.__class__.__name__}: {exc}", limit=500)

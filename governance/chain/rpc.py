@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from atelier.governance.chain.base import Chain, DevChain
 from atelier.kernel.errors import AtelierError, ChainError, ChainUnavailable
+from atelier.kernel.redact import scrub
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -100,7 +101,7 @@ def translate_chain_exception(exc: BaseException, url: str | None = None) -> Ate
     if isinstance(exc, Web3RPCError):
         message = exc.rpc_response.get("error", {}).get("message") if exc.rpc_response else None
         return ChainError(
-            f"the chain node{where} refused the request: {message or exc}",
+            f"the chain node{where} refused the request: {scrub(str(message or exc), limit=300)}",
             hint="if it mentions funds or nonce, check the sending account on that network",
         )
-    return ChainError(f"chain request failed{where}: {exc}")
+    return ChainError(f"chain request failed{where}: {scrub(str(exc), limit=300)}")
