@@ -17,10 +17,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
 from atelier.governance.artifacts import abi
-from atelier.governance.ballots import sign_ballot
+from atelier.governance.ballots import ballot_for, relay_ballot
 from atelier.governance.deploy import REPUTATION_UNIT, Deployment
 from atelier.governance.goals import Goal, GoalSpec
 from atelier.governance.messages import Explainer
@@ -422,32 +423,11 @@ class StudioDAO:
     ) -> TxReceipt:
         """``voter`` signs an EIP-712 ballot off-chain; ``relayer`` submits it and pays gas."""
         self.check_can_vote(voter.address, proposal)
-        g = self.governor.functions
         code = SUPPORT_CODES[support]
-        signature = sign_ballot(
-            voter,
-            chain_id=self.chain.w3.eth.chain_id,
-            governor=self.deployment.governor,
-            name=g.name().call(),
-            version=g.version().call(),
-            proposal_id=proposal.id,
-            support=code,
-            nonce=int(g.nonces(voter.address).call()),
-            reason=reason,
-        )
-        fn = (
-            g.castVoteWithReasonAndParamsBySig(
-                proposal.id, code, voter.address, reason, b"", signature
-            )
-            if reason
-            else g.castVoteBySig(proposal.id, code, voter.address, signature)
-        )
-        return transact(
-            self.chain, relayer, fn,
-            action=f"{self.name_of(voter.address)}'s signed vote (relayed by "
-            f"{self.name_of(relayer.address)})",
-            explain=self.explain,
-        )
+        typed = ballot_for(self, proposal, voter.address, code, reason)
+        signature = bytes(voter.account.sign_message(encode_typed_data(full_message=typed))
+                          .signature)
+        return relay_ballot(self, relayer, proposal, voter.address, code, signature, reason)
 
     def queue(self, signer: Signer, proposal: Proposal) -> TxReceipt | None:
         """Queue a succeeded proposal in the timelock; None if it is already queued."""

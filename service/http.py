@@ -1,7 +1,7 @@
 """The service's HTTP face: ``/healthz`` (can the studio work: chain, store, model), ``/status``
-(the loop, every run and what it waits for, the goal cursor, token budgets) and ``/metrics``
-(Prometheus text format). Loopback by default; with an auth token every route but
-``/healthz`` wants ``Authorization: Bearer TOKEN``."""
+(the loop, every run and what it waits for, the goal cursor, token budgets), ``/metrics``
+(Prometheus text format) and the members' page (``atelier.service.web``). Loopback by
+default; with an auth token every route but ``/healthz`` wants it."""
 
 from __future__ import annotations
 
@@ -14,9 +14,13 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from atelier.kernel.errors import AtelierError
 
 if TYPE_CHECKING:
     from atelier.service.loop import StudioService
@@ -24,33 +28,13 @@ if TYPE_CHECKING:
 #: A named readiness check: None when fine, else what is wrong (one line).
 HealthCheck = Callable[[], "str | None"]
 
-_SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
-
-
 def create_app(service: StudioService, checks: Mapping[str, HealthCheck], *,
-               token: str | None = None) -> Starlette:
+               token: str | None = None, studio_name: str = "Atelier Studio") -> Starlette:
+    """The service's routes and the members' page, behind one auth and headers layer."""
+    from atelier.service.web import READER_CSP, error_response, web_routes
+
     registry = CollectorRegistry()
     registry.register(_StudioCollector(service))
-
-    def authorised(request: Request) -> bool:
-        if token is None:
-            return True
-        given = request.headers.get("authorization", "")
-        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
-
-    def guarded(handler: Callable[[Request], Response]) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            if not authorised(request):
-                return _secure(JSONResponse({"error": "missing or wrong bearer token"},
-                                            status_code=401,
-                                            headers={"WWW-Authenticate": "Bearer"}))
-            return _secure(handler(request))
-        return endpoint
 
     def healthz(_: Request) -> Response:
         results = {name: _run_check(check) for name, check in checks.items()}
@@ -66,14 +50,77 @@ def create_app(service: StudioService, checks: Mapping[str, HealthCheck], *,
     def metrics(_: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    async def open_healthz(request: Request) -> Response:
-        return _secure(healthz(request))
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AtelierError)
+        return error_response(request, exc, studio_name)
 
-    return Starlette(routes=[
-        Route("/healthz", open_healthz),
-        Route("/status", guarded(status)),
-        Route("/metrics", guarded(metrics)),
-    ])
+    app = Starlette(routes=[Route("/healthz", healthz), Route("/status", status),
+                            Route("/metrics", metrics), *web_routes(service, studio_name)],
+                    exception_handlers={AtelierError: refused})
+    app.add_middleware(_Guard, token=token, reader_csp=READER_CSP)
+    return app
+
+
+class _Guard:
+    """Security headers on every answer; with a token, every route but /healthz wants it
+    (``Authorization: Bearer TOKEN``, or the cookie a browser gets from one visit with
+    ``?token=TOKEN``)."""
+
+    def __init__(self, app: ASGIApp, *, token: str | None, reader_csp: str) -> None:
+        self.app = app
+        self.token = token
+        self.reader_csp = reader_csp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        path = request.url.path
+        if self.token is not None and path != "/healthz":
+            given = request.query_params.get("token")
+            if given is not None and _same(given, self.token):
+                response: Response = RedirectResponse(path, status_code=303)
+                response.set_cookie(_COOKIE, self.token, httponly=True, samesite="strict")
+                await _secured(response, path, self.reader_csp)(scope, receive, send)
+                return
+            header = request.headers.get("authorization", "")
+            cookie = request.cookies.get(_COOKIE, "")
+            if not (_same(header, f"Bearer {self.token}") or _same(cookie, self.token)):
+                response = JSONResponse({"error": "missing or wrong bearer token"},
+                                        status_code=401, headers={"WWW-Authenticate": "Bearer"})
+                await _secured(response, path, self.reader_csp)(scope, receive, send)
+                return
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _headers(path, self.reader_csp).items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
+
+
+_COOKIE = "atelier_token"
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _headers(path: str, reader_csp: str) -> dict[str, str]:
+    from atelier.service.web import PAGE_CSP
+
+    csp = reader_csp if path.startswith("/reader/") else PAGE_CSP
+    return {"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY"}
+
+
+def _secured(response: Response, path: str, reader_csp: str) -> Response:
+    response.headers.update(_headers(path, reader_csp))
+    return response
 
 
 def status_of(service: StudioService) -> dict[str, Any]:
@@ -108,11 +155,6 @@ def _run_check(check: HealthCheck) -> str | None:
         return check()
     except Exception as exc:  # a check that breaks is a failed check, said in one line
         return f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-
-
-def _secure(response: Response) -> Response:
-    response.headers.update(_SECURITY_HEADERS)
-    return response
 
 
 class _StudioCollector:

@@ -56,7 +56,8 @@ def serve(
     configure(sys.stderr, json_lines=log_json, verbose=verbose)
     service = StudioService(studio, studio.workspace.root / "service-cursor.json",
                             max_runs=settings.max_runs, poll_interval=settings.poll_interval)
-    app = create_app(service, health_checks(studio), token=token)
+    app = create_app(service, health_checks(studio), token=token,
+                     studio_name=studio.config.studio.name)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                            access_log=False, lifespan="off"))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # ours below
