@@ -40,6 +40,15 @@ _templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                          autoescape=select_autoescape(default=True, default_for_string=True))
 
 
+def _votes(units: int, unit: int) -> str:
+    """Token units as votes: whole numbers plain, fractions (quadratic counting) to 2 places."""
+    votes = units / unit
+    return f"{votes:,.0f}" if votes == int(votes) else f"{votes:,.2f}"
+
+
+_templates.filters["votes"] = _votes
+
+
 def web_routes(service: StudioService, studio_name: str) -> list[Route | Mount]:
     """The page's routes (the caller adds auth and security headers)."""
     studio = service.studio
@@ -74,10 +83,11 @@ class _Pages:
             goals = dao.goals()
             proposals = dao.proposals(limit=50)
             statuses = dao.statuses(proposals)
+            unit = _vote_unit(dao)
         runs = store.runs()
         episodes = {run.id: [e for e in store.episodes(run.id or 0) if e.status == "done"]
                     for run in runs}
-        return _page("index.html", goals=goals, statuses=statuses, runs=runs,
+        return _page("index.html", goals=goals, statuses=statuses, runs=runs, unit=unit,
                      episodes=episodes, audits=store.audits(),
                      ballots=store.ballots(status="open"), studio_name=self._name())
 
@@ -87,17 +97,15 @@ class _Pages:
             status = dao.status(proposal)
             votes = dao.votes(proposal)
             names = {vote.voter: dao.name_of(vote.voter) for vote in votes}
+            unit = _vote_unit(dao)
         return _page("proposal.html", proposal=proposal, status=status, votes=votes,
-                     names=names, studio_name=self._name())
+                     names=names, unit=unit, description_html=_markdown(proposal.description),
+                     studio_name=self._name())
 
     def audit(self, request: Request) -> Response:
-        from markdown_it import MarkdownIt
-
         audit = self.service.store().audit(request.path_params["audit_id"])
-        # "commonmark" with html off: any tag a model or member wrote is shown as text.
-        body = MarkdownIt("commonmark", {"html": False}).enable("table").render(
-            audit.report_markdown)
-        return _page("audit.html", audit=audit, report_html=body, studio_name=self._name())
+        return _page("audit.html", audit=audit, report_html=_markdown(audit.report_markdown),
+                     studio_name=self._name())
 
     def ballot(self, request: Request) -> Response:
         store = self.service.store()
@@ -129,9 +137,10 @@ class _Pages:
             receipt = relay_ballot(dao, self.studio.operator(), proposal, voter, support,
                                    signature, reason)
             tally = dao.status(proposal).tally
+            unit = _vote_unit(dao)
         return JSONResponse({"tx": "0x" + bytes(receipt["transactionHash"]).hex(),
-                             "tally": {"for": tally.for_, "against": tally.against,
-                                       "abstain": tally.abstain}})
+                             "tally": {"for": tally.for_ / unit, "against": tally.against / unit,
+                                       "abstain": tally.abstain / unit}})
 
     def review_typed_data(self, request: Request) -> Response:
         from atelier.governance.member_messages import Review, typed_data
@@ -204,6 +213,20 @@ class _Pages:
 # -- helpers ----------------------------------------------------------------------------------
 class BadRequest(AtelierError):
     exit_code = 2
+
+
+def _markdown(text: str) -> str:
+    """Markdown as HTML with raw HTML off: any tag a model or member wrote shows as text."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+
+
+def _vote_unit(dao: Any) -> int:
+    """Token units of one vote in the tallies (reputation points; sqrt units if quadratic)."""
+    from atelier.governance.reputation_params import vote_unit
+
+    return vote_unit(dao.deployment.counting)
 
 
 def _page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
