@@ -1,7 +1,8 @@
 """The `atelier` command: global options, command groups, and the one error layer.
 
 Expected failures (``AtelierError``) become one message plus a hint and an exit code here,
-and nowhere else; tracebacks never show locals (they could hold keys or RPC URLs).
+and nowhere else, and so do a command's usage errors (a bad argument or option: exit code 2);
+tracebacks never show locals (they could hold keys or RPC URLs).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from atelier.cli import assets as asset_cmds
@@ -27,13 +29,26 @@ from atelier.cli.context import AppContext
 from atelier.cli.output import err_console
 from atelier.kernel.errors import AtelierError
 
+#: The global options, also accepted after the command (`atelier run status 1 -w DIR`), as
+#: users of git-like tools expect; ``demo`` has a --workspace of its own.
+GLOBAL_OPTIONS = ("--config", "-c", "--workspace", "-w")
+OWN_WORKSPACE_COMMANDS = frozenset({"demo"})
+
 
 class AtelierGroup(TyperGroup):
     """The one error layer: expected errors become a message, a hint and an exit code."""
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args))
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "atelier"
+            report(AtelierError(exc.format_message(),
+                                hint=f"`{command} --help` shows its arguments and options"))
+            raise typer.Exit(2) from None
         except AtelierError as exc:
             report(exc)
             raise typer.Exit(exc.exit_code) from None
@@ -93,6 +108,44 @@ app.command("review")(member_cmds.review)
 app.add_typer(member_cmds.reviews_app, name="reviews")
 app.add_typer(member_cmds.curate_app, name="curate")
 app.add_typer(member_cmds.members_app, name="members")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with the global options found after the command moved in front of it, where
+    the root parses them (a later one wins over an earlier one, as for any option)."""
+    front: list[str] = []
+    i = 0
+    while i < len(args):  # the root's own, already in front
+        if args[i] in GLOBAL_OPTIONS:
+            front.extend(args[i:i + 2])
+            i += 2
+        elif _is_joined_global(args[i]):
+            front.append(args[i])
+            i += 1
+        else:
+            break
+    if i >= len(args) or args[i] in OWN_WORKSPACE_COMMANDS:
+        return args
+    hoisted: list[str] = []
+    rest: list[str] = []
+    tokens = iter(args[i:])
+    for token in tokens:
+        if token == "--":  # everything after it is an argument, whatever it looks like
+            rest.append(token)
+            rest.extend(tokens)
+            break
+        if token in GLOBAL_OPTIONS:
+            hoisted.append(token)
+            hoisted.append(next(tokens, ""))  # a missing value: the root's parser says so
+        elif _is_joined_global(token):
+            hoisted.append(token)
+        else:
+            rest.append(token)
+    return front + hoisted + rest
+
+
+def _is_joined_global(token: str) -> bool:
+    return token.startswith(("--config=", "--workspace="))
 
 
 def report(exc: AtelierError) -> None:

@@ -19,6 +19,7 @@ from atelier.cli.output import (
     print_page_note,
     utc,
 )
+from atelier.cli.params import AUDIT_EVERY, EPISODE_COUNT, TOKEN_BUDGET
 from atelier.kernel.durations import format_duration
 from atelier.kernel.errors import AtelierError
 
@@ -47,9 +48,12 @@ def goal_propose(
     ctx: typer.Context,
     title: Annotated[str, typer.Option(help="Working title of the series.")],
     brief: Annotated[str, typer.Option(help="What the series is about.")] = "",
-    episodes: Annotated[int, typer.Option(help="Episodes to produce.")] = 2,
-    audit_every: Annotated[int, typer.Option(help="Audit checkpoint every K episodes.")] = 1,
-    token_budget: Annotated[int, typer.Option(help="Model tokens the run may spend.")] = 200_000,
+    episodes: Annotated[int, typer.Option(parser=EPISODE_COUNT, help="Episodes to produce.")]
+    = 2,
+    audit_every: Annotated[int, typer.Option(parser=AUDIT_EVERY,
+                                             help="Audit checkpoint every K episodes.")] = 1,
+    token_budget: Annotated[int, typer.Option(parser=TOKEN_BUDGET,
+                                              help="Model tokens the run may spend.")] = 200_000,
     as_: AsOption = "alice",
     as_json: JsonOption = False,
 ) -> None:
