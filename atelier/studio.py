@@ -46,6 +46,8 @@ class Studio:
         from atelier.config import load_config  # pydantic: only for commands that need it
 
         config = load_config(config_path)
+        if workspace is not None:
+            _check_workspace_option(workspace)
         root = workspace or Path(config.workspace.path)
         if not root.is_absolute():
             base = Path.cwd() if workspace else config_path.resolve().parent
@@ -236,3 +238,16 @@ class Studio:
             f"unknown account {name_or_address!r}",
             hint="give a 0x address or the name of a known account",
         )
+
+
+def _check_workspace_option(workspace: Path) -> None:
+    """--workspace / ATELIER_WORKSPACE: a folder path the system can hold, like the config's."""
+    from atelier.config import os_path
+    from atelier.kernel.errors import ConfigError
+    from atelier.kernel.text import clip_repr
+
+    try:
+        os_path(str(workspace))
+    except ValueError as exc:
+        raise ConfigError(f"--workspace {clip_repr(str(workspace))}: {exc}",
+                          hint="give the path of a folder (new or holding a studio)") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -11,9 +12,20 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from atelier.cli.main import app
-from atelier.testing.studio import FAST_GOVERNANCE, write_config
+from atelier.testing import studio as testing
+from atelier.testing.studio import FAST_GOVERNANCE
 
 __all__ = ["FAST_GOVERNANCE", "Result", "atelier", "atelier_process", "write_config"]
+REPO_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
+
+
+def write_config(folder: Path, extra: str = FAST_GOVERNANCE, *, prompts: bool = True) -> Path:
+    """config.toml of a new studio in ``folder``, with a copy of the founding prompt files
+    (``atelier init`` refuses to deploy without them) unless ``prompts`` is false or the
+    folder has its own."""
+    if prompts and not (folder / "prompts").exists():
+        shutil.copytree(REPO_PROMPTS, folder / "prompts")
+    return testing.write_config(folder, extra)
 
 
 @dataclass

@@ -204,7 +204,7 @@ def test_demo_runs_the_governed_loop_on_the_embedded_model(tmp_path: Path) -> No
 
 
 def test_demo_without_prompt_files_says_where_it_looked(tmp_path: Path) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, prompts=False)
     result = atelier(config, "demo", "--workspace", str(tmp_path / "demo"))
     assert result.code == 1
     assert f"no prompt files at {tmp_path / 'prompts'}" in result.err

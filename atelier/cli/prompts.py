@@ -11,6 +11,7 @@ import difflib
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -57,7 +58,7 @@ def check(ctx: typer.Context) -> None:
             prompt = load_working(studio, agent)
         except AtelierError as exc:
             failures.append(exc)
-            console.print(f"[red]✗[/] {agent}: {exc.message}", markup=True, soft_wrap=True)
+            console.print(f"[red]✗[/] {agent}: {escape(exc.message)}", markup=True, soft_wrap=True)
         else:
             console.print(f"[green]✓[/] {agent}: {prompt.hash_hex}")
     if failures:

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from atelier.cli.context import studio_of
@@ -80,7 +81,7 @@ def goal_propose(
     if as_json:
         emit_json(_proposal_json(status))
         return
-    console.print(f"[green]✓[/] proposal [bold]{proposal.number}[/]: goal “{spec.title}” "
+    console.print(f"[green]✓[/] proposal [bold]{proposal.number}[/]: goal “{escape(spec.title)}” "
                   f"(hash 0x{spec.content_hash.hex()[:12]}…)")
     _print_timing(status)
 
@@ -119,9 +120,9 @@ def proposals_list(ctx: typer.Context, limit: LimitOption = None, offset: Offset
         table.add_column(column)
     for s in statuses:
         table.add_row(
-            str(s.proposal.number), s.proposal.title, _state_text(s),
+            str(s.proposal.number), escape(s.proposal.title), _state_text(s),
             _points(s.tally.for_, unit), _points(s.tally.against, unit),
-            _points(s.tally.abstain, unit), names(s.proposal.proposer),
+            _points(s.tally.abstain, unit), escape(names(s.proposal.proposer)),
             _when(s),
         )
     console.print(table)
@@ -143,9 +144,10 @@ def proposals_show(ctx: typer.Context, proposal: ProposalArg, as_json: JsonOptio
         emit_json(data)
         return
     p = status.proposal
-    console.print(f"[bold]proposal {p.number}[/]: {p.title}")
+    console.print(f"[bold]proposal {p.number}[/]: {escape(p.title)}", soft_wrap=True)
     console.print(f"id {p.id:#x}")
-    console.print(f"state {_state_text(status)} · proposer {names(p.proposer)} · {_when(status)}")
+    console.print(f"state {_state_text(status)} · proposer {escape(names(p.proposer))} · "
+                  f"{_when(status)}")
     console.print(
         f"votes: for {_points(status.tally.for_, unit)}, against "
         f"{_points(status.tally.against, unit)}, abstain {_points(status.tally.abstain, unit)}"
