@@ -12,8 +12,10 @@ ECHO_LIMIT = 80
 # Bidirectional overrides and isolates can make text read differently from what it is
 # ("Trojan Source"); they are category Cf, like the joiners emoji need, so listed by hand.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-# A whole CSI/OSC sequence goes, not just its ESC, so no "[31m" residue is left behind.
-_ANSI_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|.?)"
+# A whole CSI sequence, or an OSC one up to its terminator, goes, not just its ESC, so no
+# "[31m" residue is left behind; an unterminated OSC loses only its ESC (the text after it
+# stays: it is text once nothing can interpret it).
+_ANSI_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|.?)"
                             r"|\x9b[0-?]*[ -/]*[@-~]", re.DOTALL)
 REPLACEMENT = "\ufffd"
 

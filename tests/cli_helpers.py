@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -15,7 +16,8 @@ from atelier.cli.main import app
 from atelier.testing import studio as testing
 from atelier.testing.studio import FAST_GOVERNANCE
 
-__all__ = ["FAST_GOVERNANCE", "Result", "atelier", "atelier_process", "write_config"]
+__all__ = ["FAST_GOVERNANCE", "Result", "assert_refused", "atelier", "atelier_process",
+           "snapshot", "write_config"]
 REPO_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 
 
@@ -51,3 +53,25 @@ def atelier_process(config: Path, *args: str, timeout: float = 120) -> Result:
         capture_output=True, text=True, timeout=timeout, env=env, check=False,
     )
     return Result(done.returncode, done.stdout, done.stderr)
+
+
+# -- refusals: one clear line, and every file as it was (issue 20) ----------------------
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """sha256 of every file under ``folder`` (config, prompts, chain, databases, assets)."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_refused(result: Result, *words: str, code: int | None = None) -> None:
+    """A refusal: exit code 1 or 2, an `error:` line (and at most a hint) naming ``words``,
+    no traceback, nothing on stdout."""
+    assert result.code in ((code,) if code else (1, 2)), (result.code, result.out, result.err)
+    lines = result.err.strip().splitlines()
+    assert lines and lines[0].startswith("error: "), result.err
+    assert len(lines) <= 2 and all(line.startswith(("error: ", "hint: ")) for line in lines), \
+        result.err
+    assert "Traceback" not in result.err + result.out
+    assert not result.out.strip(), result.out
+    for word in words:
+        assert word in result.err, (word, result.err)

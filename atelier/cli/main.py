@@ -7,6 +7,7 @@ tracebacks never show locals (they could hold keys or RPC URLs).
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -46,8 +47,12 @@ class AtelierGroup(TyperGroup):
             return super().invoke(ctx)
         except UsageError as exc:
             command = exc.ctx.command_path if exc.ctx is not None else "atelier"
-            report(AtelierError(exc.format_message(),
-                                hint=f"`{command} --help` shows its arguments and options"))
+            message = exc.format_message()
+            hint = f"`{command} --help` shows its arguments and options"
+            if re.match(r"No such option: -\d", message):  # `chain advance -5m`, `vote -1 for`
+                hint = (f"a value starting with '-' reads as an option: put `--` before the "
+                        f"arguments (`{command} -- -1`), or {hint}")
+            report(AtelierError(message, hint=hint))
             raise typer.Exit(2) from None
         except AtelierError as exc:
             report(exc)
