@@ -244,7 +244,8 @@ class Config(_Section):
             raise ValueError("[members] needs at least one founding member, e.g. alice = 100")
         unknown = sorted(set(self.agents) - set(AGENTS))
         if unknown:
-            raise ValueError(f"[agents] has no agent {unknown[0]!r}; agents: {', '.join(AGENTS)}")
+            raise ValueError(f"[agents] has no agent {clip_repr(unknown[0])}; agents: "
+                             f"{', '.join(AGENTS)}")
         for name, settings in self.agents.items():
             try:
                 check_provider(settings.provider, self.models.plugins)
@@ -274,6 +275,9 @@ def load_config(path: Path) -> Config:
         ) from None
     except OSError as exc:
         raise ConfigError(f"{clip(path)}: cannot read config file ({exc.strerror})") from None
+    except ValueError:  # a NUL in the path: no file can have that name
+        raise ConfigError(f"{clip_repr(str(path))}: not a file name (it holds a NUL)",
+                          hint="pass --config PATH with the path of config.toml") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from atelier.kernel.errors import AtelierError, WorkspaceError
+from atelier.kernel.text import clip_repr
 from atelier.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -205,7 +206,7 @@ class Studio:
                 return dev_signer(name)
             except KeyError:
                 raise AtelierError(
-                    f"no dev account called {name!r}",
+                    f"no dev account called {clip_repr(name)}",
                     hint=f"dev accounts: {', '.join(DEV_ACCOUNT_NAMES)}",
                 ) from None
         from atelier.governance.keystore import load_signer
@@ -235,7 +236,7 @@ class Studio:
             if name == name_or_address:
                 return address
         raise AtelierError(
-            f"unknown account {name_or_address!r}",
+            f"unknown account {clip_repr(name_or_address)}",
             hint="give a 0x address or the name of a known account",
         )
 

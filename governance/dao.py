@@ -225,6 +225,8 @@ class StudioDAO:
 
     @staticmethod
     def _lookup(index: ProposalIndex, text: str) -> Proposal | None:
+        if not text.isascii():  # "²" passes isdigit() but int() refuses it: ASCII digits only
+            return None
         if text.isdigit() and len(text) <= 9:
             return index.by_number(int(text))
         if text.isdigit():  # a uint256 has at most 78 digits (and int() refuses 4,300+)

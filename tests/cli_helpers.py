@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +59,20 @@ def atelier_process(config: Path, *args: str, timeout: float = 120) -> Result:
 
 # -- refusals: one clear line, and every file as it was (issue 20) ----------------------
 
-def snapshot(folder: Path) -> dict[str, str]:
-    """sha256 of every file under ``folder`` (config, prompts, chain, databases, assets)."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+def snapshot(folder: Path, *, rows: bool = False) -> dict[str, str]:
+    """sha256 of every file under ``folder`` (config, prompts, chain, databases, assets).
+
+    ``rows``: a SQLite file by its rows instead of its bytes, for commands that open a chain
+    session to read and close it normally: the embedded chain's flush then rewrites the same
+    rows, and SQLite's header counts the write transaction."""
+    def digest(path: Path) -> str:
+        if rows and path.suffix == ".sqlite3":
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+                return hashlib.sha256("\n".join(db.iterdump()).encode()).hexdigest()
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    return {str(p.relative_to(folder)): digest(p) for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.name.endswith(("-wal", "-shm", "-journal"))}
 
 
 def assert_refused(result: Result, *words: str, code: int | None = None) -> None:

@@ -30,7 +30,10 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A governed studio (goal 1 approved), read once so its caches are warm: refused
     commands share it, and each test checks they left every file as it was."""
     config = governed_studio(tmp_path_factory.mktemp("bad-input"), episodes=1)
+    # Warm before any snapshot: the proposal index cache, and the store's database (made
+    # on first open, whichever command opens it first).
     assert atelier(config, "proposals", "list").code == 0
+    assert atelier(config, "run", "list").code == 0
     return config
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from typer._click.exceptions import UsageError
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from atelier.cli import assets as asset_cmds
@@ -42,17 +42,22 @@ class AtelierGroup(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_options(args))
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:  # the global options are parsed here, before any command runs
+            return super().make_context(*args, **kwargs)
+        except UsageError as exc:
+            if isinstance(exc, NoArgsIsHelpError):  # the help text, as asked
+                raise
+            report_usage(exc)
+            raise typer.Exit(2) from None
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except UsageError as exc:
-            command = exc.ctx.command_path if exc.ctx is not None else "atelier"
-            message = exc.format_message()
-            hint = f"`{command} --help` shows its arguments and options"
-            if re.match(r"No such option: -\d", message):  # `chain advance -5m`, `vote -1 for`
-                hint = (f"a value starting with '-' reads as an option: put `--` before the "
-                        f"arguments (`{command} -- -1`), or {hint}")
-            report(AtelierError(message, hint=hint))
+            if isinstance(exc, NoArgsIsHelpError):
+                raise
+            report_usage(exc)
             raise typer.Exit(2) from None
         except AtelierError as exc:
             report(exc)
@@ -151,6 +156,17 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 def _is_joined_global(token: str) -> bool:
     return token.startswith(("--config=", "--workspace="))
+
+
+def report_usage(exc: UsageError) -> None:
+    """A bad argument or option as one line, with where to read how the command is used."""
+    command = exc.ctx.command_path if exc.ctx is not None else "atelier"
+    message = exc.format_message()
+    hint = f"`{command} --help` shows its arguments and options"
+    if re.match(r"No such option: -\d", message):  # `chain advance -5m`, `vote -1 for`
+        hint = (f"a value starting with '-' reads as an option: put `--` before the "
+                f"arguments (`{command} -- -1`), or {hint}")
+    report(AtelierError(message, hint=hint))
 
 
 def report(exc: AtelierError) -> None:

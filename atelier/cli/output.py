@@ -16,6 +16,7 @@ import typer
 from rich.console import Console, RenderHook
 from rich.segment import Segment
 
+from atelier.cli.params import MAX_ROW_ID, BoundedInt
 from atelier.kernel.text import printable
 
 if TYPE_CHECKING:
@@ -52,6 +53,9 @@ def _console(**options: Any) -> Console:
     return made
 
 
+#: --limit and --offset: what SQL's LIMIT and OFFSET take.
+ROW_COUNT = BoundedInt("number of rows", 0, MAX_ROW_ID)
+
 console = _console()
 err_console = _console(stderr=True)
 
@@ -83,12 +87,13 @@ def short_hash(value: bytes | int, width: int = 10) -> str:
 def limit_option(table_default: int) -> Any:
     """The ``--limit`` option of a listing whose table shows ``table_default`` rows."""
     return Annotated[int | None, typer.Option(
-        "--limit", min=0, help=f"Show at most this many (default: {table_default} in the "
-        "table, all with --json; 0: all).")]
+        "--limit", parser=ROW_COUNT, help=f"Show at most this many (default: {table_default} "
+        "in the table, all with --json; 0: all).")]
 
 
 def offset_option() -> Any:
-    return Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")]
+    return Annotated[int, typer.Option("--offset", parser=ROW_COUNT,
+                                       help="Skip this many first.")]
 
 
 def page_size(limit: int | None, as_json: bool, *, table_default: int) -> int | None:

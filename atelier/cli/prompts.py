@@ -19,6 +19,7 @@ from atelier.agents import AGENTS
 from atelier.cli.context import studio_of
 from atelier.cli.output import console, emit_json
 from atelier.kernel.errors import AtelierError
+from atelier.kernel.text import clip_repr
 from atelier.workflows.prompt_versions import proposal_description, recover_from_proposals
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ ZERO_HASH = b"\0" * 32
 
 def _agent(name: str) -> str:
     if name not in AGENTS:
-        raise AtelierError(f"no agent called {name!r}", hint=f"agents: {', '.join(AGENTS)}")
+        raise AtelierError(f"no agent called {clip_repr(name)}",
+                           hint=f"agents: {', '.join(AGENTS)}")
     return name
 
 
