@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AnyUrl,
     BaseModel,
     BeforeValidator,
@@ -27,6 +28,7 @@ from atelier.agents import AGENTS
 from atelier.agents.models.settings import ModelSettings, Provider, check_provider
 from atelier.kernel.durations import parse_duration
 from atelier.kernel.errors import ConfigError
+from atelier.kernel.text import clip, clip_repr
 from atelier.pictures.settings import PicturesSettings
 
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -37,6 +39,28 @@ HttpUrlText = Annotated[
     AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], host_required=True)
 ]
 AccountName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+#: What Linux and macOS hold: a whole path, and one name in it, in bytes.
+PATH_MAX, NAME_MAX = 4096, 255
+
+
+def os_path(value: str) -> str:
+    """A folder path the operating system can hold (checked here, so a too-long value is a
+    config error naming its key rather than an OSError from the first mkdir)."""
+    if not value.strip():
+        raise ValueError("the path is empty; give a folder, e.g. '.atelier'")
+    if "\0" in value:
+        raise ValueError("a path cannot hold a NUL character")
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > PATH_MAX:
+        raise ValueError(f"the path is {size:,} bytes long; the system allows {PATH_MAX:,}")
+    longest = max(Path(value).parts, key=lambda part: len(part.encode("utf-8", "replace")))
+    if len(longest.encode("utf-8", "replace")) > NAME_MAX:
+        raise ValueError(f"the folder name {clip_repr(longest, 40)} is longer than the "
+                         f"{NAME_MAX} bytes a file name may have")
+    return value
+
+
+OsPath = Annotated[str, AfterValidator(os_path)]
 
 
 class _Section(BaseModel):
@@ -49,12 +73,12 @@ class StudioConfig(_Section):
 
 class WorkspaceConfig(_Section):
     #: Folder holding all state of one studio; relative paths are relative to config.toml.
-    path: str = ".atelier"
+    path: OsPath = ".atelier"
 
 
 class PromptsConfig(_Section):
     #: Folder of the working prompt files (<agent>.prompty); relative to config.toml.
-    dir: str = "prompts"
+    dir: OsPath = "prompts"
 
 
 class ChainConfig(_Section):
@@ -242,7 +266,8 @@ class Config(_Section):
             raise ValueError("[members] needs at least one founding member, e.g. alice = 100")
         unknown = sorted(set(self.agents) - set(AGENTS))
         if unknown:
-            raise ValueError(f"[agents] has no agent {unknown[0]!r}; agents: {', '.join(AGENTS)}")
+            raise ValueError(f"[agents] has no agent {clip_repr(unknown[0])}; agents: "
+                             f"{', '.join(AGENTS)}")
         for name, settings in self.agents.items():
             try:
                 check_provider(settings.provider, self.models.plugins)
@@ -267,21 +292,24 @@ def load_config(path: Path) -> Config:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: config file not found",
+            f"{clip(path)}: config file not found",
             hint="run atelier from the folder holding config.toml, or pass --config PATH",
         ) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
+        raise ConfigError(f"{clip(path)}: cannot read config file ({exc.strerror})") from None
+    except ValueError:  # a NUL in the path: no file can have that name
+        raise ConfigError(f"{clip_repr(str(path))}: not a file name (it holds a NUL)",
+                          hint="pass --config PATH with the path of config.toml") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text", hint="save the file as UTF-8") from None
+        raise ConfigError(f"{clip(path)}: not UTF-8 text", hint="save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
-            f"{path}: invalid TOML: {exc}",
+            f"{clip(path)}: invalid TOML: {exc}",
             hint="check quoting and brackets on that line (strings need quotes)",
         ) from None
-    return config_from_dict(data, source=str(path))
+    return config_from_dict(data, source=clip(path))
 
 
 def config_from_dict(data: dict[str, Any], *, source: str = DEFAULT_CONFIG_NAME) -> Config:
@@ -310,13 +338,13 @@ def _describe(error: Any, data: dict[str, Any], source: str) -> str:
         return (
             f"{source}: unknown key {where}; {suggestion}known keys here: {', '.join(known)}"
         )
-    message = str(error["msg"]).removeprefix("Value error, ")
+    message = clip(str(error["msg"]).removeprefix("Value error, "), 300)
     if error["type"] == "missing":
         return f"{source}: {where} is required"
     value = error.get("input")
     if isinstance(value, dict) or not key:
         return f"{source}: {where or 'top level'}: {message}"
-    return f"{source}: {where} = {value!r}: {message}"
+    return f"{source}: {where} = {clip_repr(value)}: {message}"
 
 
 def _known_keys(loc: list[str]) -> list[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from atelier.kernel.errors import AtelierError, WorkspaceError
+from atelier.kernel.text import clip_repr
 from atelier.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ class Studio:
         from atelier.config import load_config  # pydantic: only for commands that need it
 
         config = load_config(config_path)
+        if workspace is not None:
+            _check_workspace_option(workspace)
         root = workspace or Path(config.workspace.path)
         if not root.is_absolute():
             base = Path.cwd() if workspace else config_path.resolve().parent
@@ -213,7 +216,7 @@ class Studio:
                 return dev_signer(name)
             except KeyError:
                 raise AtelierError(
-                    f"no dev account called {name!r}",
+                    f"no dev account called {clip_repr(name)}",
                     hint=f"dev accounts: {', '.join(DEV_ACCOUNT_NAMES)}",
                 ) from None
         from atelier.governance.keystore import load_signer
@@ -243,6 +246,19 @@ class Studio:
             if name == name_or_address:
                 return address
         raise AtelierError(
-            f"unknown account {name_or_address!r}",
+            f"unknown account {clip_repr(name_or_address)}",
             hint="give a 0x address or the name of a known account",
         )
+
+
+def _check_workspace_option(workspace: Path) -> None:
+    """--workspace / ATELIER_WORKSPACE: a folder path the system can hold, like the config's."""
+    from atelier.config import os_path
+    from atelier.kernel.errors import ConfigError
+    from atelier.kernel.text import clip_repr
+
+    try:
+        os_path(str(workspace))
+    except ValueError as exc:
+        raise ConfigError(f"--workspace {clip_repr(str(workspace))}: {exc}",
+                          hint="give the path of a folder (new or holding a studio)") from None

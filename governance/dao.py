@@ -32,6 +32,7 @@ from atelier.governance.refusals import Refusal, Refused
 from atelier.governance.tx import transact
 from atelier.kernel.durations import format_duration
 from atelier.kernel.errors import AtelierError
+from atelier.kernel.text import clip_repr
 
 if TYPE_CHECKING:
     from web3.types import TxReceipt
@@ -221,17 +222,19 @@ class StudioDAO:
             found = self._lookup(self._index(again=True), text)
         if found is None:
             raise ProposalNotFound(
-                f"no proposal {ref!r} (there are {self._index().count()})",
+                f"no proposal {clip_repr(ref)} (there are {self._index().count()})",
                 hint="use the number shown by `atelier proposals list`",
             )
         return self.described(found)
 
     @staticmethod
     def _lookup(index: ProposalIndex, text: str) -> Proposal | None:
+        if not text.isascii():  # "²" passes isdigit() but int() refuses it: ASCII digits only
+            return None
         if text.isdigit() and len(text) <= 9:
             return index.by_number(int(text))
-        if text.isdigit():
-            return index.by_id(int(text))
+        if text.isdigit():  # a uint256 has at most 78 digits (and int() refuses 4,300+)
+            return index.by_id(int(text)) if len(text) <= 78 else None
         if text.startswith("0x") and len(text) >= 6:
             matches = index.by_id_prefix(text)
             return matches[0] if len(matches) == 1 else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from eth_utils import keccak
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _GOAL_BLOCK = re.compile(r"```json atelier-goal\n(.*?)\n```", re.DOTALL)
 
@@ -25,7 +25,15 @@ class GoalSpec(BaseModel):
     format: Annotated[str, Field(max_length=40)] = "serialized comic"
     episodes: Annotated[int, Field(ge=1, le=1000)] = 2
     audit_every: Annotated[int, Field(ge=1, le=1000)] = 1
-    token_budget: Annotated[int, Field(ge=0)] = 200_000
+    #: A uint256 on-chain; bounded far below that, at what a uint64 holds.
+    token_budget: Annotated[int, Field(ge=0, le=2**64 - 1)] = 200_000
+
+    @field_validator("title")
+    @classmethod
+    def _title_has_words(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a title needs more than spaces")
+        return value
 
     @model_validator(mode="after")
     def _audit_within_run(self) -> GoalSpec:

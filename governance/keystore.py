@@ -16,6 +16,7 @@ from eth_account import Account
 
 from atelier.governance.accounts import Signer
 from atelier.kernel.errors import AtelierError
+from atelier.kernel.text import clip_repr
 
 PASSPHRASE_ENV = "ATELIER_PASSPHRASE"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -24,7 +25,8 @@ _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 def keystore_path(directory: Path, name: str) -> Path:
     if not _NAME.match(name):
         raise AtelierError(
-            f"{name!r} is not an account name", hint="use lowercase letters, digits, - and _"
+            f"{clip_repr(name)} is not an account name",
+            hint="use lowercase letters, digits, - and _ (at most 32)",
         )
     return directory / f"{name}.json"
 

@@ -160,8 +160,8 @@ def test_demo_runs_the_governed_loop_on_the_embedded_model(tmp_path: Path) -> No
     """README command 1, on the real bundled model (~3 min): goal, run, audit with a prompt
     rewrite, reviews, vote, resume, curation of episode 2, episode 2 on the new prompt, the
     final audit with the editor's rewrite."""
-    config = write_config(tmp_path)
     shutil.copytree(REPO / "prompts", tmp_path / "prompts")
+    config = write_config(tmp_path)
     result = atelier(config, "demo", "--workspace", str(tmp_path / "demo"))
     assert result.code == 0, result.err
     assert "goal 1 is active on-chain" in result.out
@@ -204,7 +204,7 @@ def test_demo_runs_the_governed_loop_on_the_embedded_model(tmp_path: Path) -> No
 
 
 def test_demo_without_prompt_files_says_where_it_looked(tmp_path: Path) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, prompts=False)
     result = atelier(config, "demo", "--workspace", str(tmp_path / "demo"))
     assert result.code == 1
     assert f"no prompt files at {tmp_path / 'prompts'}" in result.err

@@ -12,7 +12,6 @@ weigh ``isqrt(100e18) = 10e9``: weights, tallies and quorums there are in units 
 from __future__ import annotations
 
 import json
-import shutil
 from math import isqrt
 from pathlib import Path
 
@@ -406,8 +405,7 @@ def test_init_deploys_the_configured_counting_and_rule(tmp_path: Path) -> None:
 def test_the_cli_shows_a_quadratic_tally_in_whole_votes(tmp_path: Path) -> None:
     from cli_helpers import FAST_GOVERNANCE
 
-    config = write_config(tmp_path, FAST_GOVERNANCE + 'counting = "quadratic"\n')
-    shutil.copytree(Path(__file__).resolve().parents[1] / "prompts", tmp_path / "prompts")
+    config = write_config(tmp_path, FAST_GOVERNANCE + 'counting = "quadratic"\n')  # + prompts
     assert atelier(config, "init").code == 0
     assert atelier(config, "goal", "propose", "--title", "T", "--brief", "B", "--episodes", "1",
                    "--audit-every", "1").code == 0

@@ -20,7 +20,6 @@ def test_run_commands_before_init_say_what_to_do(tmp_path: Path) -> None:
 
 def test_start_needs_an_active_goal_and_a_governed_episode_count(tmp_path: Path) -> None:
     config = write_config(tmp_path)
-    (tmp_path / "prompts").symlink_to(Path(__file__).resolve().parents[1] / "prompts")
     ok(atelier(config, "init"))
     no_goal = atelier(config, "run", "start")
     assert no_goal.code == 1

@@ -19,6 +19,7 @@ from atelier.cli.output import (
     page_size,
     print_page_note,
 )
+from atelier.cli.params import ASSET, EPISODE, RUN
 
 assets_app = typer.Typer(help="Assets made by runs, with their provenance.",
                          no_args_is_help=True)
@@ -31,8 +32,9 @@ OffsetOption = offset_option()
 @assets_app.command("list")
 def list_assets(
     ctx: typer.Context,
-    run: Annotated[str | None, typer.Option(help="Only this run.")] = None,
-    episode: Annotated[int | None, typer.Option(help="Only this episode.")] = None,
+    run: Annotated[int | None, typer.Option(parser=RUN, help="Only this run.")] = None,
+    episode: Annotated[int | None, typer.Option(parser=EPISODE, help="Only this episode.")]
+    = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind (page_png, script, ...).")]
     = None,
     limit: LimitOption = None,
@@ -67,7 +69,8 @@ def list_assets(
 @assets_app.command("show")
 def show(
     ctx: typer.Context,
-    asset: Annotated[int, typer.Argument(help="Asset number (from `atelier assets list`).")],
+    asset: Annotated[int, typer.Argument(parser=ASSET, metavar="ASSET",
+                                         help="Asset number (from `atelier assets list`).")],
     as_json: JsonOption = False,
 ) -> None:
     """One asset's full provenance, and whether the file still matches its hash."""
@@ -98,7 +101,7 @@ def show(
 @assets_app.command("export")
 def export(
     ctx: typer.Context,
-    run: Annotated[str, typer.Argument(metavar="RUN",
+    run: Annotated[int, typer.Argument(parser=RUN, metavar="RUN",
                                        help="Run number (as shown by `atelier run list`).")],
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to copy into "
                                               "(new or empty).")],

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from atelier.cli.context import studio_of
 from atelier.cli.output import console, emit_json
+from atelier.cli.params import AUDIT, RUN
 from atelier.cli.runs import runner_for
 
 audit_app = typer.Typer(help="Audit checkpoints: reports members vote on.", no_args_is_help=True)
@@ -20,7 +21,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 @audit_app.command("list")
 def list_audits(
     ctx: typer.Context,
-    run: Annotated[str | None, typer.Option(help="Only this run.")] = None,
+    run: Annotated[int | None, typer.Option(parser=RUN, help="Only this run.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Audits of all runs (or one), oldest first."""
@@ -46,7 +47,8 @@ def list_audits(
 @audit_app.command("show")
 def show(
     ctx: typer.Context,
-    audit: Annotated[str, typer.Argument(help="Audit number (from `atelier audit list`).")],
+    audit: Annotated[int, typer.Argument(parser=AUDIT, metavar="AUDIT",
+                                         help="Audit number (from `atelier audit list`).")],
     as_json: JsonOption = False,
 ) -> None:
     """The full audit report, as members read it in the proposal."""
@@ -66,7 +68,7 @@ def show(
 @audit_app.command("propose")
 def propose(
     ctx: typer.Context,
-    run: Annotated[str, typer.Argument(help="The paused run.")],
+    run: Annotated[int, typer.Argument(parser=RUN, metavar="RUN", help="The paused run.")],
     as_json: JsonOption = False,
 ) -> None:
     """Open a revised audit proposal after the last was defeated or expired; it carries the

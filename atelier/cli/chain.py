@@ -11,6 +11,9 @@ from atelier.cli.output import console, emit_json, utc
 from atelier.kernel.durations import format_duration, parse_duration
 from atelier.kernel.errors import AtelierError
 
+#: 9999-12-31 23:59:59 UTC: the last moment a date (and so `chain status`) can show.
+LAST_CHAIN_TIME = 253_402_300_799
+
 chain_app = typer.Typer(help="The chain: status and (local chains) time travel.",
                         no_args_is_help=True)
 
@@ -48,7 +51,10 @@ def advance(
     try:
         seconds = parse_duration(duration)
     except ValueError as exc:
-        raise AtelierError(str(exc)) from None
+        raise AtelierError(str(exc), hint="e.g. `atelier chain advance 2d`") from None
+    if seconds == 0:
+        raise AtelierError("advancing by 0 s would change nothing but mine a block",
+                           hint="give a duration longer than 0 s, e.g. 90s, 15m or 2d")
     from atelier.governance.chain.base import DevChain
 
     studio = studio_of(ctx)
@@ -57,6 +63,15 @@ def advance(
             raise AtelierError(
                 "this chain's clock cannot be moved: it is a real network",
                 hint="time travel works on the embedded chain and anvil only",
+            )
+        # Refused before the clock moves: a chain saved past what a timestamp can hold
+        # could never be read again (every later command would fail on its head block).
+        now = int(chain.w3.eth.get_block("latest")["timestamp"])
+        if now + seconds > LAST_CHAIN_TIME:
+            raise AtelierError(
+                f"advancing {format_duration(seconds)} would take the chain clock past "
+                f"{utc(LAST_CHAIN_TIME)}, the last time it can hold",
+                hint="give a shorter duration",
             )
         timestamp = chain.advance_time(seconds)
         block = chain.w3.eth.block_number

@@ -7,12 +7,14 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from atelier.cli.context import studio_of
 from atelier.cli.output import console, emit_json, utc
 from atelier.kernel.durations import format_duration
 from atelier.kernel.errors import AtelierError
+from atelier.kernel.text import clip
 
 if TYPE_CHECKING:
     from atelier.agents.prompt_file import PromptFile
@@ -60,8 +62,8 @@ def init(
         emit_json(deployment.model_dump())
         return
     names = studio.account_names()
-    console.print(f"[green]✓[/] {config.studio.name} DAO deployed on the {chain.kind} chain "
-                  f"(id {deployment.chain_id}) in {studio.workspace.root}")
+    console.print(f"[green]✓[/] {escape(config.studio.name)} DAO deployed on the {chain.kind} "
+                  f"chain (id {deployment.chain_id}) in {escape(str(studio.workspace.root))}")
     table = Table(show_header=False, box=None)
     for label, address in (("governor", deployment.governor), ("timelock", deployment.timelock),
                            ("reputation", deployment.token), ("registry", deployment.registry)):
@@ -99,8 +101,15 @@ def founding_prompts(studio: Studio) -> dict[str, PromptFile]:
     from atelier.agents import AGENTS
     from atelier.cli.prompts import load_working
 
-    if not studio.prompts_dir.exists():
-        return {}
+    folder = studio.prompts_dir
+    # A DAO deployed without them has no approved prompt, so no run could ever start.
+    if not folder.is_dir() or not any(folder.glob("*.prompty")):
+        raise AtelierError(
+            f"no prompt files at {clip(folder)}: a studio needs its agents' founding prompts "
+            f"({', '.join(f'{a}.prompty' for a in AGENTS)})",
+            hint="set [prompts] dir in config.toml to the folder of *.prompty files (relative "
+            "to config.toml), or copy the prompts/ folder of the Atelier checkout there",
+        )
     return {agent: load_working(studio, agent) for agent in AGENTS}
 
 
@@ -146,7 +155,7 @@ def status(
     if as_json:
         emit_json(data)
         return
-    console.print(f"[bold]{data['studio']}[/] on the {dao.chain.kind} chain "
+    console.print(f"[bold]{escape(data['studio'])}[/] on the {dao.chain.kind} chain "
                   f"(id {data['chain']['chain_id']}), block {data['chain']['block']} at "
                   f"{utc(data['chain']['time'])}")
     table = Table(show_header=False, box=None)
@@ -170,7 +179,7 @@ def status(
         table.add_row("reputation decay",
                       f"{rule.decay_percent:g}% per audit, never below {rule.decay_floor}")
     table.add_row("ethics committee", names.get(settings["guardian"], settings["guardian"]))
-    table.add_row("members", ", ".join(f"{n} ({p})" for n, p in members.items()))
+    table.add_row("members", escape(", ".join(f"{n} ({p})" for n, p in members.items())))
     table.add_row("proposals", str(data["proposals"]))
     for label, address in data["contracts"].items():
         table.add_row(label, address)
@@ -201,7 +210,7 @@ def _print_goals(goals: list) -> None:
     for column in ("id", "title", "episodes", "audit every", "token budget", "active", "hash"):
         table.add_column(column)
     for g in goals:
-        table.add_row(str(g.id), g.spec.title if g.spec else "?", str(g.episodes),
+        table.add_row(str(g.id), escape(g.spec.title) if g.spec else "?", str(g.episodes),
                       str(g.audit_every), f"{g.token_budget:,}", "yes" if g.active else "no",
                       "0x" + g.content_hash.hex()[:10] + "…")
     console.print(table)

@@ -1,17 +1,20 @@
 """The `atelier` command: global options, command groups, and the one error layer.
 
 Expected failures (``AtelierError``) become one message plus a hint and an exit code here,
-and nowhere else; tracebacks never show locals (they could hold keys or RPC URLs).
+and nowhere else, and so do a command's usage errors (a bad argument or option: exit code 2);
+tracebacks never show locals (they could hold keys or RPC URLs).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from atelier.cli import assets as asset_cmds
@@ -28,13 +31,35 @@ from atelier.cli.context import AppContext
 from atelier.cli.output import err_console
 from atelier.kernel.errors import AtelierError
 
+#: The global options, also accepted after the command (`atelier run status 1 -w DIR`), as
+#: users of git-like tools expect; ``demo`` has a --workspace of its own.
+GLOBAL_OPTIONS = ("--config", "-c", "--workspace", "-w")
+OWN_WORKSPACE_COMMANDS = frozenset({"demo"})
+
 
 class AtelierGroup(TyperGroup):
     """The one error layer: expected errors become a message, a hint and an exit code."""
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args))
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:  # the global options are parsed here, before any command runs
+            return super().make_context(*args, **kwargs)
+        except UsageError as exc:
+            if isinstance(exc, NoArgsIsHelpError):  # the help text, as asked
+                raise
+            report_usage(exc)
+            raise typer.Exit(2) from None
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageError as exc:
+            if isinstance(exc, NoArgsIsHelpError):
+                raise
+            report_usage(exc)
+            raise typer.Exit(2) from None
         except AtelierError as exc:
             report(exc)
             raise typer.Exit(exc.exit_code) from None
@@ -95,6 +120,55 @@ app.add_typer(member_cmds.reviews_app, name="reviews")
 app.add_typer(member_cmds.curate_app, name="curate")
 app.add_typer(member_cmds.members_app, name="members")
 app.command("serve")(serve_cmds.serve)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with the global options found after the command moved in front of it, where
+    the root parses them (a later one wins over an earlier one, as for any option)."""
+    front: list[str] = []
+    i = 0
+    while i < len(args):  # the root's own, already in front
+        if args[i] in GLOBAL_OPTIONS:
+            front.extend(args[i:i + 2])
+            i += 2
+        elif _is_joined_global(args[i]):
+            front.append(args[i])
+            i += 1
+        else:
+            break
+    if i >= len(args) or args[i] in OWN_WORKSPACE_COMMANDS:
+        return args
+    hoisted: list[str] = []
+    rest: list[str] = []
+    tokens = iter(args[i:])
+    for token in tokens:
+        if token == "--":  # everything after it is an argument, whatever it looks like
+            rest.append(token)
+            rest.extend(tokens)
+            break
+        if token in GLOBAL_OPTIONS:
+            hoisted.append(token)
+            hoisted.append(next(tokens, ""))  # a missing value: the root's parser says so
+        elif _is_joined_global(token):
+            hoisted.append(token)
+        else:
+            rest.append(token)
+    return front + hoisted + rest
+
+
+def _is_joined_global(token: str) -> bool:
+    return token.startswith(("--config=", "--workspace="))
+
+
+def report_usage(exc: UsageError) -> None:
+    """A bad argument or option as one line, with where to read how the command is used."""
+    command = exc.ctx.command_path if exc.ctx is not None else "atelier"
+    message = exc.format_message()
+    hint = f"`{command} --help` shows its arguments and options"
+    if re.match(r"No such option: -\d", message):  # `chain advance -5m`, `vote -1 for`
+        hint = (f"a value starting with '-' reads as an option: put `--` before the "
+                f"arguments (`{command} -- -1`), or {hint}")
+    report(AtelierError(message, hint=hint))
 
 
 def report(exc: AtelierError) -> None:

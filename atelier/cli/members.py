@@ -13,6 +13,7 @@ from rich.table import Table
 
 from atelier.cli.context import studio_of
 from atelier.cli.output import console, emit_json, utc
+from atelier.cli.params import BALLOT, EPISODE, RUN
 
 if TYPE_CHECKING:
     from atelier.store.database import Store
@@ -24,15 +25,17 @@ curate_app = typer.Typer(help="Curation ballots: members choose among the agents
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 AsOption = Annotated[str, typer.Option("--as", help="The member who signs.")]
-RunOption = Annotated[str | None, typer.Option("--run", help="The run (default: the newest "
-                                                "with that episode published).")]
+RunOption = Annotated[int | None, typer.Option("--run", parser=RUN, help="The run (default: "
+                                                "the newest with that episode published).")]
 Rating = Annotated[int, typer.Option(min=1, max=5, help="1 (poor) to 5 (excellent).")]
-BallotArg = Annotated[str, typer.Argument(help="Ballot number (from `atelier curate list`).")]
+BallotArg = Annotated[int, typer.Argument(parser=BALLOT, metavar="BALLOT",
+                                          help="Ballot number (from `atelier curate list`).")]
 
 
 def review(
     ctx: typer.Context,
-    episode: Annotated[int, typer.Argument(min=1, max=2**32 - 1, help="Episode number.")],
+    episode: Annotated[int, typer.Argument(parser=EPISODE, metavar="EPISODE",
+                                           help="Episode number.")],
     scriptwriter: Rating,
     designer: Rating,
     layout: Rating,
@@ -62,8 +65,9 @@ def review(
 @reviews_app.command("list")
 def list_reviews(
     ctx: typer.Context,
-    episode: Annotated[int | None, typer.Option(min=1, help="Only this episode.")] = None,
-    run: Annotated[str | None, typer.Option(help="Only this run.")] = None,
+    episode: Annotated[int | None, typer.Option(parser=EPISODE, help="Only this episode.")]
+    = None,
+    run: Annotated[int | None, typer.Option(parser=RUN, help="Only this run.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Reviews with their signatures checked again (a row altered in the store shows as
@@ -101,7 +105,7 @@ def list_reviews(
 @curate_app.command("list")
 def list_ballots(
     ctx: typer.Context,
-    run: Annotated[str | None, typer.Option(help="Only this run.")] = None,
+    run: Annotated[int | None, typer.Option(parser=RUN, help="Only this run.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Curation ballots, oldest first."""
@@ -199,7 +203,7 @@ def vote(
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def _run_with_episode(store: Store, ref: str | None, episode: int) -> Run:
+def _run_with_episode(store: Store, ref: int | None, episode: int) -> Run:
     from atelier.workflows.community import Refusal
 
     if ref is not None:

@@ -1,17 +1,63 @@
-"""Console output shared by the command modules: Rich for people, JSON for scripts."""
+"""Console output shared by the command modules: Rich for people, JSON for scripts.
+
+Every character either console writes passes through :class:`PrintableOnly`, so text from
+the chain, a member or a model (titles, comments, reports, node errors) cannot steer the
+reader's terminal: the one boundary, whatever printer or table the text went through.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderHook
+from rich.segment import Segment
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+from atelier.cli.params import MAX_ROW_ID, BoundedInt
+from atelier.kernel.text import printable
+
+if TYPE_CHECKING:
+    from rich.console import ConsoleOptions, ConsoleRenderable, RenderResult
+
+
+class _Printable:
+    """A renderable whose text segments lose their control characters; Rich's own control
+    segments (cursor moves of a progress display) and styles are kept."""
+
+    def __init__(self, inner: ConsoleRenderable) -> None:
+        self.inner = inner
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for segment in console.render(self.inner, options):
+            if segment.control or segment.text.isprintable():
+                yield segment
+            else:
+                yield Segment(printable(segment.text), segment.style)
+
+
+class PrintableOnly(RenderHook):
+    """Wraps everything a console prints in :class:`_Printable`."""
+
+    def process_renderables(
+        self, renderables: list[ConsoleRenderable]
+    ) -> list[ConsoleRenderable]:
+        return [_Printable(r) for r in renderables]
+
+
+def _console(**options: Any) -> Console:
+    made = Console(highlight=False, **options)
+    made.push_render_hook(PrintableOnly())
+    return made
+
+
+#: --limit and --offset: what SQL's LIMIT and OFFSET take.
+ROW_COUNT = BoundedInt("number of rows", 0, MAX_ROW_ID)
+
+console = _console()
+err_console = _console(stderr=True)
 
 
 def emit_json(data: Any) -> None:
@@ -41,12 +87,13 @@ def short_hash(value: bytes | int, width: int = 10) -> str:
 def limit_option(table_default: int) -> Any:
     """The ``--limit`` option of a listing whose table shows ``table_default`` rows."""
     return Annotated[int | None, typer.Option(
-        "--limit", min=0, help=f"Show at most this many (default: {table_default} in the "
-        "table, all with --json; 0: all).")]
+        "--limit", parser=ROW_COUNT, help=f"Show at most this many (default: {table_default} "
+        "in the table, all with --json; 0: all).")]
 
 
 def offset_option() -> Any:
-    return Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")]
+    return Annotated[int, typer.Option("--offset", parser=ROW_COUNT,
+                                       help="Skip this many first.")]
 
 
 def page_size(limit: int | None, as_json: bool, *, table_default: int) -> int | None:

@@ -11,6 +11,7 @@ import difflib
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -18,6 +19,7 @@ from atelier.agents import AGENTS
 from atelier.cli.context import studio_of
 from atelier.cli.output import console, emit_json
 from atelier.kernel.errors import AtelierError
+from atelier.kernel.text import clip_repr
 from atelier.workflows.prompt_versions import proposal_description, recover_from_proposals
 
 if TYPE_CHECKING:
@@ -33,7 +35,8 @@ ZERO_HASH = b"\0" * 32
 
 def _agent(name: str) -> str:
     if name not in AGENTS:
-        raise AtelierError(f"no agent called {name!r}", hint=f"agents: {', '.join(AGENTS)}")
+        raise AtelierError(f"no agent called {clip_repr(name)}",
+                           hint=f"agents: {', '.join(AGENTS)}")
     return name
 
 
@@ -57,7 +60,7 @@ def check(ctx: typer.Context) -> None:
             prompt = load_working(studio, agent)
         except AtelierError as exc:
             failures.append(exc)
-            console.print(f"[red]✗[/] {agent}: {exc.message}", markup=True, soft_wrap=True)
+            console.print(f"[red]✗[/] {agent}: {escape(exc.message)}", markup=True, soft_wrap=True)
         else:
             console.print(f"[green]✓[/] {agent}: {prompt.hash_hex}")
     if failures:

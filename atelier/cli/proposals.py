@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from atelier.cli.context import studio_of
@@ -19,6 +20,7 @@ from atelier.cli.output import (
     print_page_note,
     utc,
 )
+from atelier.cli.params import AUDIT_EVERY, EPISODE_COUNT, TOKEN_BUDGET
 from atelier.kernel.durations import format_duration
 from atelier.kernel.errors import AtelierError
 
@@ -47,9 +49,12 @@ def goal_propose(
     ctx: typer.Context,
     title: Annotated[str, typer.Option(help="Working title of the series.")],
     brief: Annotated[str, typer.Option(help="What the series is about.")] = "",
-    episodes: Annotated[int, typer.Option(help="Episodes to produce.")] = 2,
-    audit_every: Annotated[int, typer.Option(help="Audit checkpoint every K episodes.")] = 1,
-    token_budget: Annotated[int, typer.Option(help="Model tokens the run may spend.")] = 200_000,
+    episodes: Annotated[int, typer.Option(parser=EPISODE_COUNT, help="Episodes to produce.")]
+    = 2,
+    audit_every: Annotated[int, typer.Option(parser=AUDIT_EVERY,
+                                             help="Audit checkpoint every K episodes.")] = 1,
+    token_budget: Annotated[int, typer.Option(parser=TOKEN_BUDGET,
+                                              help="Model tokens the run may spend.")] = 200_000,
     as_: AsOption = "alice",
     as_json: JsonOption = False,
 ) -> None:
@@ -76,7 +81,7 @@ def goal_propose(
     if as_json:
         emit_json(_proposal_json(status))
         return
-    console.print(f"[green]✓[/] proposal [bold]{proposal.number}[/]: goal “{spec.title}” "
+    console.print(f"[green]✓[/] proposal [bold]{proposal.number}[/]: goal “{escape(spec.title)}” "
                   f"(hash 0x{spec.content_hash.hex()[:12]}…)")
     _print_timing(status)
 
@@ -115,9 +120,9 @@ def proposals_list(ctx: typer.Context, limit: LimitOption = None, offset: Offset
         table.add_column(column)
     for s in statuses:
         table.add_row(
-            str(s.proposal.number), s.proposal.title, _state_text(s),
+            str(s.proposal.number), escape(s.proposal.title), _state_text(s),
             _points(s.tally.for_, unit), _points(s.tally.against, unit),
-            _points(s.tally.abstain, unit), names(s.proposal.proposer),
+            _points(s.tally.abstain, unit), escape(names(s.proposal.proposer)),
             _when(s),
         )
     console.print(table)
@@ -139,9 +144,10 @@ def proposals_show(ctx: typer.Context, proposal: ProposalArg, as_json: JsonOptio
         emit_json(data)
         return
     p = status.proposal
-    console.print(f"[bold]proposal {p.number}[/]: {p.title}")
+    console.print(f"[bold]proposal {p.number}[/]: {escape(p.title)}", soft_wrap=True)
     console.print(f"id {p.id:#x}")
-    console.print(f"state {_state_text(status)} · proposer {names(p.proposer)} · {_when(status)}")
+    console.print(f"state {_state_text(status)} · proposer {escape(names(p.proposer))} · "
+                  f"{_when(status)}")
     console.print(
         f"votes: for {_points(status.tally.for_, unit)}, against "
         f"{_points(status.tally.against, unit)}, abstain {_points(status.tally.abstain, unit)}"

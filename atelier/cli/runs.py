@@ -11,6 +11,7 @@ from rich.table import Table
 
 from atelier.cli.context import studio_of
 from atelier.cli.output import console, emit_json
+from atelier.cli.params import EPISODE_COUNT, GOAL, RUN
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
 run_app = typer.Typer(help="Production runs: the agents make episodes.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
-RunArg = Annotated[str, typer.Argument(help="Run number (as shown by `atelier run list`).")]
+RunArg = Annotated[int, typer.Argument(parser=RUN, metavar="RUN",
+                                        help="Run number (as shown by `atelier run list`).")]
 STATUS_STYLE = {"running": "cyan", "paused": "yellow", "failed": "red", "done": "green",
                 "interrupted": "red", "stopped": "yellow"}
 
@@ -44,10 +46,11 @@ def runner_for(studio: Studio, *, live: bool) -> Iterator[Runner]:
 @run_app.command("start")
 def start(
     ctx: typer.Context,
-    goal: Annotated[int | None, typer.Option(help="Goal id (default: the newest active).")]
+    goal: Annotated[int | None, typer.Option(parser=GOAL,
+                                             help="Goal id (default: the newest active).")]
     = None,
-    episodes: Annotated[int | None, typer.Option(help="Episodes to make (default: the "
-                                                 "goal's).")] = None,
+    episodes: Annotated[int | None, typer.Option(parser=EPISODE_COUNT, help="Episodes to "
+                                                 "make (default: the goal's).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Start a production run of an approved goal; it pauses at each audit checkpoint."""
@@ -71,8 +74,9 @@ def resume(ctx: typer.Context, run: RunArg, as_json: JsonOption = False) -> None
 
 
 @run_app.command("status")
-def status(ctx: typer.Context, run: Annotated[str | None, typer.Argument(
-        help="Run number (default: the newest).")] = None, as_json: JsonOption = False) -> None:
+def status(ctx: typer.Context, run: Annotated[int | None, typer.Argument(
+        parser=RUN, metavar="[RUN]", help="Run number (default: the newest).")] = None,
+           as_json: JsonOption = False) -> None:
     """One run: status, episodes with the prompt hashes they used, audits."""
     studio = studio_of(ctx)
     with studio.open_store() as store:
