@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
+
+from atelier.kernel.text import clip, printable
 
 #: Environment variables whose values are secrets whatever they are called in config.
 _SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSPHRASE|CREDENTIAL)", re.I)
@@ -43,6 +44,5 @@ def scrub(text: str, *, secrets: tuple[str, ...] = (), limit: int = 2000) -> str
         text = text.replace(value, "***")
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    text = "".join(" " if ch in "\n\r\t" else ch for ch in text
-                   if ch in "\n\r\t" or not unicodedata.category(ch).startswith("C"))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    text = printable(text.replace("\r", "\n"))  # escape sequences go whole, marked
+    return clip(" ".join(text.split("\n")).replace("\t", " "), limit)

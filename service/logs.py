@@ -6,15 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-import unicodedata
 from typing import Any, TextIO
 
-
-def _printable(text: str) -> str:
-    """Control characters (a model's or member's text may carry terminal escapes) shown as
-    their code point, not obeyed by the terminal."""
-    return "".join(ch if not unicodedata.category(ch).startswith("C") else f"\\u{ord(ch):04x}"
-                   for ch in text)
+from atelier.kernel.text import printable
 
 
 class JsonLines(logging.Formatter):
@@ -32,9 +26,9 @@ class JsonLines(logging.Formatter):
 class Text(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields = getattr(record, "fields", {}) or {}
-        pairs = " ".join(f"{key}={_printable(str(value))}" for key, value in fields.items())
+        pairs = " ".join(f"{key}={printable(str(value))}" for key, value in fields.items())
         stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
-        line = f"{stamp} {record.levelname.lower():7} {_printable(record.getMessage())} {pairs}"
+        line = f"{stamp} {record.levelname.lower():7} {printable(record.getMessage())} {pairs}"
         return line.rstrip()
 
 
