@@ -43,6 +43,7 @@ def init(
     grants = {studio.address_of(name): points for name, points in config.members.items()}
     guardian = studio.address_of(gov.guardian)
     signer = studio.signer(deployer)
+    operator = studio.address_of(config.workflow.operator)
     settings = dao_settings(studio)
     founding = founding_prompts(studio)
     backup = studio.workspace.prepare_new(force=force)
@@ -53,6 +54,7 @@ def init(
             chain, signer, studio_name=config.studio.name, settings=settings, grants=grants,
             guardian=guardian, progress=lambda step: status.update(step),
             founding_prompts={agent: p.content_hash for agent, p in founding.items()},
+            anchorer=operator,
         )
         deployment.save(studio.workspace.deployment_file)
         store_founding_prompts(studio, founding)
@@ -64,7 +66,8 @@ def init(
                   f"(id {deployment.chain_id}) in {studio.workspace.root}")
     table = Table(show_header=False, box=None)
     for label, address in (("governor", deployment.governor), ("timelock", deployment.timelock),
-                           ("reputation", deployment.token), ("registry", deployment.registry)):
+                           ("reputation", deployment.token), ("registry", deployment.registry),
+                           ("provenance", deployment.provenance or "")):
         table.add_row(label, address)
     table.add_row("members", ", ".join(f"{names.get(a, a)} ({p})" for a, p in grants.items()))
     table.add_row("ethics committee", names.get(guardian, guardian))

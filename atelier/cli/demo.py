@@ -212,6 +212,7 @@ def _found_dao(studio: Studio) -> str:
             grants={studio.address_of(m): p for m, p in config.members.items()},
             guardian=studio.address_of(gov.guardian),
             founding_prompts={agent: p.content_hash for agent, p in founding.items()},
+            anchorer=studio.address_of(config.workflow.operator),
         )
         deployment.save(studio.workspace.deployment_file)
     store_founding_prompts(studio, founding)

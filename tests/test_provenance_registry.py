@@ -1,0 +1,99 @@
+"""The ProvenanceRegistry on a real chain (embedded, and anvil in its tier): one root per
+episode, a record naming what made it, OpenZeppelin's MerkleProof agreeing with Python's
+tree, and an anchor role the timelock grants and revokes."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from atelier.governance.accounts import dev_signer
+from atelier.governance.dao import StudioDAO
+from atelier.governance.merkle import StandardMerkleTree
+from atelier.governance.proposals import Action
+from atelier.governance.provenance import (
+    ANCHOR_ROLE,
+    AnchorRefused,
+    ProvenanceRegistry,
+    studio_provenance,
+)
+from atelier.governance.tx import transact
+from atelier.kernel.errors import TransactionFailed
+
+from dao_helpers import pass_and_execute
+
+RUN_KEY = hashlib.sha256(b"run").digest()
+PROMPTS = {"scriptwriter": "0x" + "11" * 32, "designer": "0x" + "22" * 32}
+LEAVES = [(f"episode-1/page-{i}.png", hashlib.sha256(bytes([i])).digest()) for i in range(5)]
+
+
+def anchor(registry: ProvenanceRegistry, root: bytes, episode: int = 1):
+    return registry.anchor(dev_signer("deployer"), root=root, run_key=RUN_KEY, run=3,
+                           episode=episode, leaf_count=len(LEAVES), goal_proposal_id=77,
+                           prompts=PROMPTS)
+
+
+def test_an_episode_is_anchored_once_and_its_files_prove_on_chain(dao: StudioDAO) -> None:
+    registry = studio_provenance(dao)
+    tree = StandardMerkleTree.of(LEAVES)
+    assert registry.record(tree.root) is None
+    done = anchor(registry, tree.root)
+    assert done.tx is not None and done.gas_used is not None
+    record = registry.record(tree.root)
+    assert record is not None
+    assert (record.run_key, record.run, record.episode, record.leaf_count,
+            record.goal_proposal_id, record.prompts) == (RUN_KEY, 3, 1, 5, 77, PROMPTS)
+    for leaf in LEAVES:  # OpenZeppelin's MerkleProof accepts every proof Python wrote
+        assert registry.verify_asset(tree.root, tree.proof(leaf), *leaf)
+    path, digest = LEAVES[0]
+    assert not registry.verify_asset(tree.root, tree.proof(LEAVES[0]), path,
+                                     bytes([digest[0] ^ 1]) + digest[1:])
+    # Anchoring again (a resumed publish) sends nothing.
+    head = dao.chain.w3.eth.block_number
+    assert anchor(registry, tree.root).tx is None
+    # Another root for the same episode is refused before anything is sent ...
+    other = StandardMerkleTree.of(LEAVES[:4]).root
+    with pytest.raises(AnchorRefused, match="already has another root"):
+        anchor(registry, other)
+    assert dao.chain.w3.eth.block_number == head
+    # ... and the contract itself refuses a root twice and an episode twice, by name.
+    signer = dev_signer("deployer")
+    fn = registry.contract.functions
+    with pytest.raises(TransactionFailed, match="already anchored") as twice:
+        transact(dao.chain, signer, fn.anchor(tree.root, RUN_KEY, 3, 2, 5, 77, [], []),
+                 action="anchoring", explain=dao.explain)
+    assert twice.value.error_name == "RootAlreadyAnchored"
+    with pytest.raises(TransactionFailed, match="one root per episode") as episode:
+        transact(dao.chain, signer, fn.anchor(other, RUN_KEY, 3, 1, 4, 77, [], []),
+                 action="anchoring", explain=dao.explain)
+    assert episode.value.error_name == "EpisodeAlreadyAnchored"
+    assert dao.chain.w3.eth.block_number == head
+    assert registry.prompt_versions({"scriptwriter": PROMPTS["scriptwriter"]}) == {
+        "scriptwriter": None}  # a hash the studio never approved has no version
+
+
+def test_the_timelock_revokes_the_operators_anchor_role(dao: StudioDAO) -> None:
+    registry = studio_provenance(dao)
+    operator = dev_signer("deployer")
+    assert registry.can_anchor(operator.address)
+    # Only the timelock administers the role: the operator cannot grant it to anyone.
+    with pytest.raises(TransactionFailed) as refused:
+        transact(dao.chain, operator,
+                 registry.contract.functions.grantRole(ANCHOR_ROLE, dev_signer("alice").address),
+                 action="granting", explain=dao.explain)
+    assert refused.value.error_name == "AccessControlUnauthorizedAccount"
+    calldata = bytes.fromhex(registry.contract.encode_abi(
+        "revokeRole", [ANCHOR_ROLE, operator.address])[2:])
+    proposal = dao.propose(dev_signer("alice"), [Action(registry.address, 0, calldata, "")],
+                           "Revoke the operator's anchor role")
+    pass_and_execute(dao, proposal)
+    assert not registry.can_anchor(operator.address)
+    root = StandardMerkleTree.of(LEAVES).root
+    head = dao.chain.w3.eth.block_number
+    with pytest.raises(AnchorRefused, match="never granted it the anchor role or has revoked"):
+        anchor(registry, root)
+    with pytest.raises(TransactionFailed, match="may not anchor provenance"):
+        transact(dao.chain, operator, registry.contract.functions.anchor(
+            root, RUN_KEY, 3, 1, 5, 77, [], []), action="anchoring", explain=dao.explain)
+    assert dao.chain.w3.eth.block_number == head and registry.record(root) is None
