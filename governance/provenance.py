@@ -157,7 +157,8 @@ class ProvenanceRegistry:
             [agent for agent, _ in ordered],
             [bytes.fromhex(h.removeprefix("0x")) for _, h in ordered],
         )
-        receipt = transact(self.chain, signer, fn, action=f"anchoring episode {episode}'s provenance",
+        receipt = transact(self.chain, signer, fn,
+                           action=f"anchoring episode {episode}'s provenance",
                            explain=self._explain)
         return Anchoring(root=root, tx="0x" + bytes(receipt["transactionHash"]).hex(),
                          block=int(receipt["blockNumber"]), gas_used=int(receipt["gasUsed"]))
