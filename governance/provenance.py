@@ -53,7 +53,8 @@ class ProvenanceRecord:
 
 @dataclass(frozen=True)
 class Anchoring:
-    """The outcome of ``anchor``: ``tx`` is None when the root was already on the chain."""
+    """The outcome of ``anchor``; ``gas_used`` is None when the root was already on the
+    chain (a resumed publish), whose earlier transaction ``tx`` names."""
 
     root: bytes
     tx: str | None
@@ -134,8 +135,9 @@ class ProvenanceRegistry:
         """Record ``root`` for ``episode`` of the run, once: if the chain already holds this
         root for it, nothing is sent; another root for it is refused."""
         existing = self.root_of(run_key, episode)
-        if existing == root:
-            return Anchoring(root=root, tx=None, block=None, gas_used=None)
+        if existing == root:  # a resumed publish: the chain has it; find its transaction
+            tx, block = self._anchored_in(root)
+            return Anchoring(root=root, tx=tx, block=block, gas_used=None)
         if existing is not None:
             raise AnchorRefused(
                 f"episode {episode} of run {run} already has another root on the chain "
@@ -162,6 +164,13 @@ class ProvenanceRegistry:
                            explain=self._explain)
         return Anchoring(root=root, tx="0x" + bytes(receipt["transactionHash"]).hex(),
                          block=int(receipt["blockNumber"]), gas_used=int(receipt["gasUsed"]))
+
+    def _anchored_in(self, root: bytes) -> tuple[str | None, int | None]:
+        event = self.contract.events.Anchored()
+        logs = self.chain.get_logs(address=self.address, topics=[event.topic, "0x" + root.hex()])
+        if not logs:
+            return None, None
+        return "0x" + bytes(logs[0]["transactionHash"]).hex(), int(logs[0]["blockNumber"])
 
     def prompt_versions(self, prompts: Mapping[str, str]) -> dict[str, int | None]:
         """agent -> version number of each prompt hash, from the studio registry's
