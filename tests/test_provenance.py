@@ -1,0 +1,186 @@
+"""Provenance end to end on the embedded chain: a published episode's files anchored once
+(even across a crash), exported with their proofs, and checked by `atelier verify` from
+outside the workspace; every bad input is one clear line and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from atelier.governance.merkle import StandardMerkleTree
+from atelier.governance.provenance import studio_provenance
+from atelier.store.database import Store
+from atelier.workflows.audit import run_key
+from atelier.workflows.runner import Runner
+
+from cli_helpers import atelier
+from workflow_helpers import governed_studio, studio_at
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A studio whose one-episode run is done (the same template as the export tests)."""
+    config = governed_studio(tmp_path_factory.mktemp("provenance"), episodes=1, audit_every=1)
+    studio = studio_at(config)
+    with studio.open_store() as store:
+        assert Runner(studio, store).start().status == "done"
+    return config
+
+
+@pytest.fixture(scope="module")
+def exported(finished: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("exported") / "run-1"
+    result = atelier(finished, "assets", "export", "1", str(out), "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["proofs"]
+    return out
+
+
+def anchored_logs(config: Path) -> int:
+    with studio_at(config).session() as dao:
+        registry = studio_provenance(dao)
+        event = registry.contract.events.Anchored()
+        return len(dao.chain.get_logs(address=registry.address, topics=[event.topic]))
+
+
+def test_a_published_episode_is_anchored_with_what_made_it(finished: Path) -> None:
+    studio = studio_at(finished)
+    with studio.open_store() as store:
+        episode = store.episode(1, 1)
+        run = store.run(1)
+        files = {a.path.removeprefix("run-1/"): a.sha256 for a in store.assets(1, 1)}
+    assert episode is not None and episode.provenance_root and episode.provenance_tx
+    leaves = {path: digest for path, digest in episode.provenance_leaves or []}
+    # pages, PDF, sheets, script, layout and the episode's reader page; the reader page is
+    # anchored as published and rewritten as the run goes on (its audit's status), so only
+    # its first version is the anchored one.
+    assert set(leaves) == set(files)
+    assert {"episode-01/index.html", "episode-01/episode.pdf"} <= set(leaves)
+    assert {p for p in files if leaves[p] != files[p]} == {"episode-01/index.html"}
+    with studio.session() as dao:
+        record = studio_provenance(dao).record(bytes.fromhex(episode.provenance_root[2:]))
+        goal_proposal = dao.proposal("1").id
+    assert record is not None
+    assert (record.run_key, record.run, record.episode, record.leaf_count) == (
+        run_key(run), 1, 1, len(leaves))
+    assert record.goal_proposal_id == goal_proposal
+    assert record.prompts == episode.prompt_hashes
+    assert anchored_logs(finished) == 1
+
+
+def test_exported_files_verify_against_the_chain(finished: Path, exported: Path,
+                                                 tmp_path: Path) -> None:
+    page = exported / "episode-01" / "page-01.png"
+    assert (exported / "episode-01" / "page-01.png.proof.json").is_file()
+    assert not (exported / "bible.json.proof.json").exists()  # the bible is no episode's
+    result = atelier(finished, "verify", str(page), "--json")
+    assert result.code == 0, result.err
+    shown = json.loads(result.out)
+    assert (shown["verified"], shown["run"], shown["episode"]) == (True, 1, 1)
+    assert shown["path"] == "episode-01/page-01.png"
+    assert {a: p["version"] for a, p in shown["prompts"].items()} == {
+        "designer": 1, "editor": 1, "layout": 1, "scriptwriter": 1}
+    text = atelier(finished, "verify", str(page))
+    assert text.code == 0 and "is the studio's" in text.out and "version 1" in text.out
+    assert "goal proposal" in text.out and "1 (0x" in text.out
+    # Moved anywhere without its proof, the workspace's store still finds it.
+    loose = tmp_path / "somewhere.png"
+    shutil.copyfile(page, loose)
+    assert atelier(finished, "verify", str(loose), "--json").code == 0
+
+
+def test_files_that_do_not_verify_are_told_apart(finished: Path, exported: Path,
+                                                 tmp_path: Path) -> None:
+    page = exported / "episode-01" / "page-01.png"
+    proof = page.with_name(page.name + ".proof.json")
+    changed = tmp_path / "page-01.png"
+    data = bytearray(page.read_bytes())
+    data[len(data) // 2] ^= 1
+    changed.write_bytes(bytes(data))
+    result = atelier(finished, "verify", str(changed), "--proof", str(proof))
+    assert result.code == 1 and "changed: its sha256 is" in result.err
+    other = exported / "episode-01" / "page-01.svg.proof.json"
+    result = atelier(finished, "verify", str(page), "--proof", str(other))
+    assert result.code == 1 and "changed" in result.err  # another file's proof
+    # A proof forged to match: same file, its own one-leaf "tree", never anchored.
+    forged = json.loads(proof.read_text())
+    leaf = (forged["path"], bytes.fromhex(forged["sha256"][2:]))
+    forged.update(proof=[], root="0x" + StandardMerkleTree.of([leaf]).root.hex())
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    result = atelier(finished, "verify", str(page), "--proof", str(tmp_path / "forged.json"))
+    assert result.code == 1 and "not the studio's: root" in result.err
+    # A proof whose siblings were tampered with leads nowhere.
+    bent = json.loads(proof.read_text())
+    bent["proof"][0] = "0x" + "ab" * 32
+    (tmp_path / "bent.json").write_text(json.dumps(bent))
+    result = atelier(finished, "verify", str(page), "--proof", str(tmp_path / "bent.json"))
+    assert result.code == 1 and "the proof does not match" in result.err
+    stranger = tmp_path / "stranger.png"
+    stranger.write_bytes(b"not made here")
+    result = atelier(finished, "verify", str(stranger))
+    assert result.code == 1 and "is not the studio's" in result.err
+    for err in (result.err,):
+        assert "Traceback" not in err
+
+
+def test_bad_input_is_one_line_and_exit_2(finished: Path, exported: Path, tmp_path: Path
+                                          ) -> None:
+    page = exported / "episode-01" / "page-01.png"
+    junk = tmp_path / "junk.json"
+    junk.write_text("{not json")
+    for args, message in (
+        ((str(tmp_path / "missing.png"),), "no file"),
+        ((str(page), "--proof", str(junk)), "is not a readable proof"),
+        ((str(page), "--proof", str(tmp_path / "nope.json")), "no proof at"),
+        ((str(page), "--registry", "0x1234"), "is not an address"),
+    ):
+        result = atelier(finished, "verify", *args)
+        assert result.code == 2 and message in result.err, (args, result.err)
+        assert "Traceback" not in result.err
+    wrong = json.loads((page.with_name(page.name + ".proof.json")).read_text())
+    wrong["root"] = "0x12"
+    junk.write_text(json.dumps(wrong))
+    result = atelier(finished, "verify", str(page), "--proof", str(junk))
+    assert result.code == 2 and "root" in result.err
+
+
+def test_a_workspace_from_before_provenance_says_so(finished: Path, exported: Path,
+                                                    tmp_path: Path) -> None:
+    copy = tmp_path / "old"
+    shutil.copytree(finished.parent, copy)
+    deployment_file = copy / ".atelier" / "deployment.json"
+    data = json.loads(deployment_file.read_text())
+    del data["provenance"]
+    deployment_file.write_text(json.dumps(data))
+    page = exported / "episode-01" / "page-01.png"
+    result = atelier(copy / "config.toml", "verify", str(page))
+    assert result.code == 1 and "deployed before provenance existed" in result.err
+    assert atelier(copy / "config.toml", "assets", "export", "1", str(tmp_path / "o")).code == 0
+
+
+def test_a_crash_between_publish_and_anchor_reanchors_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    original = Store.set_provenance
+    crashed: list[int] = []
+
+    def crash_once(self: Store, run_id: int, number: int, **fields: object) -> object:
+        if not crashed:  # the transaction went out; the process dies before the row
+            crashed.append(number)
+            raise RuntimeError("killed between anchor and store")
+        return original(self, run_id, number, **fields)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "set_provenance", crash_once)
+    studio = studio_at(config)
+    with studio.open_store() as store, pytest.raises(RuntimeError, match="killed"):
+        Runner(studio, store).start()
+    assert anchored_logs(config) == 1
+    with studio.open_store() as store:
+        assert store.episode(1, 1).provenance_root is None  # type: ignore[union-attr]
+        assert Runner(studio, store).resume(1).status == "done"
+        episode = store.episode(1, 1)
+    assert anchored_logs(config) == 1  # resumed: found on the chain, not sent again
+    assert episode is not None and episode.provenance_root and episode.provenance_tx
