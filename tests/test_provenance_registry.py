@@ -5,12 +5,14 @@ tree, and an anchor role the timelock grants and revokes."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
 from atelier.governance.accounts import dev_signer
 from atelier.governance.dao import StudioDAO
 from atelier.governance.merkle import StandardMerkleTree
+from atelier.governance.proof_file import proof_for
 from atelier.governance.proposals import Action
 from atelier.governance.provenance import (
     ANCHOR_ROLE,
@@ -21,6 +23,7 @@ from atelier.governance.provenance import (
 from atelier.governance.tx import transact
 from atelier.kernel.errors import TransactionFailed
 
+from cli_helpers import atelier
 from dao_helpers import pass_and_execute
 
 RUN_KEY = hashlib.sha256(b"run").digest()
@@ -98,3 +101,36 @@ def test_the_timelock_revokes_the_operators_anchor_role(dao: StudioDAO) -> None:
         transact(dao.chain, operator, registry.contract.functions.anchor(
             root, RUN_KEY, 3, 1, 5, 77, [], []), action="anchoring", explain=dao.explain)
     assert dao.chain.w3.eth.block_number == head and registry.record(root) is None
+
+
+@pytest.mark.anvil
+@pytest.mark.parametrize("chain", ["anvil"], indirect=True)  # a stranger's node: JSON-RPC
+def test_a_stranger_verifies_a_file_with_its_proof_an_rpc_url_and_the_registry(
+        dao: StudioDAO, tmp_path: Path) -> None:
+    """`atelier verify` from a folder with no studio: the file, its proof, a node, an address."""
+    files = {f"episode-01/page-{i:02d}.png": f"page {i}".encode() for i in range(1, 4)}
+    leaves = [(path, hashlib.sha256(data).digest()) for path, data in files.items()]
+    tree = StandardMerkleTree.of(leaves)
+    registry = studio_provenance(dao)
+    anchor(registry, tree.root)
+    page = tmp_path / "page-02.png"
+    page.write_bytes(files["episode-01/page-02.png"])
+    proof_for(tree, leaves[1], registry=registry.address, chain_id=dao.chain.w3.eth.chain_id,
+              run=3, episode=1).save(tmp_path / "page-02.png.proof.json")
+    nowhere = tmp_path / "no-config.toml"
+    url = dao.chain.url  # type: ignore[attr-defined]
+    result = atelier(nowhere, "verify", str(page), "--rpc-url", url, "--registry",
+                     registry.address)
+    assert result.code == 0, result.err
+    assert "is the studio's: episode-01/page-02.png of run 3, episode 1" in result.out
+    # The registry taken from the proof alone is named as such.
+    result = atelier(nowhere, "verify", str(page), "--rpc-url", url)
+    assert result.code == 0 and "from the proof file: check that it is" in result.out
+    # Another contract at the registry's address, or a changed byte: refused in words.
+    result = atelier(nowhere, "verify", str(page), "--rpc-url", url, "--registry",
+                     dao.deployment.token)
+    assert result.code == 1 and "is not a provenance registry" in result.err
+    page.write_bytes(files["episode-01/page-02.png"] + b"!")
+    result = atelier(nowhere, "verify", str(page), "--rpc-url", url, "--registry",
+                     registry.address)
+    assert result.code == 1 and "changed" in result.err and "Traceback" not in result.err

@@ -59,4 +59,4 @@ def anchor_episode(state: RunState, runtime: Runtime[RunContext]) -> None:
     store.set_provenance(run_id, number, root="0x" + tree.root.hex(), tx=done.tx,
                          leaves=[[path, digest.hex()] for path, digest in leaves])
     emit("anchored", episode=number, root="0x" + tree.root.hex(), files=len(leaves),
-         tx=done.tx)
+         tx=done.tx, sent=done.gas_used is not None)

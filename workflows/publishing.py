@@ -124,10 +124,10 @@ def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     store.finish_episode(run_id, number, title=script.title, summary=script.summary,
                          findings=findings)
     _stamp_publication(runtime, run_id, number)
-    anchor_episode(state, runtime)
     store.update_run(run_id, episodes_done=number)
     emit("published", episode=number, title=script.title, files=len(state.get("files") or []),
          findings=len(findings))
+    anchor_episode(state, runtime)
     summaries = [*(state.get("summaries") or []), f"Episode {number}: {script.summary}"]
     return {"files": [], "summaries": summaries, "episode": number + 1, "script": None,
             "layout": None}

@@ -5,9 +5,10 @@ proof, an RPC URL (or the workspace) and the registry address are all it needs."
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -38,12 +39,43 @@ def verify(
 ) -> None:
     """Check FILE against the studio's provenance on the chain; print the run, episode,
     goal proposal and prompt versions that made it, or why it does not verify."""
+    studio = None if rpc_url else studio_of(ctx)
+    found = check_file(studio, file, proof=proof, rpc_url=rpc_url, registry=registry)
+    if as_json:
+        emit_json(found.as_json())
+        return
+    show(found, studio)
+
+
+@dataclass(frozen=True)
+class Verified:
+    file: Path
+    proof: ProofFile
+    registry: str
+    note: str  # how far to trust the registry address
+    record: ProvenanceRecord
+    versions: dict[str, int | None]
+
+    def as_json(self) -> dict[str, Any]:
+        record = self.record
+        return {"verified": True, "file": str(self.file), "path": self.proof.path,
+                "sha256": self.proof.sha256, "root": self.proof.root,
+                "registry": self.registry, "chain_id": self.proof.chain_id,
+                "run": record.run, "episode": record.episode,
+                "run_key": "0x" + record.run_key.hex(), "anchored_at": record.anchored_at,
+                "goal_proposal_id": str(record.goal_proposal_id),
+                "prompts": {a: {"hash": h, "version": self.versions.get(a)}
+                            for a, h in record.prompts.items()}}
+
+
+def check_file(studio: Studio | None, file: Path, *, proof: Path | None = None,
+               rpc_url: str | None = None, registry: str | None = None) -> Verified:
+    """``file`` checked against the chain (raises ``ProofError`` / ``NotVerified``)."""
     from atelier.governance.proof_file import PROOF_SUFFIX, ProofError, check_locally, load_proof
 
     if not file.is_file():
         raise ProofError(f"no file {file}", hint="name the exported file to check")
     beside = file.with_name(file.name + PROOF_SUFFIX)
-    studio = None if rpc_url else studio_of(ctx)
     if proof is not None:
         found = load_proof(proof)
     elif beside.is_file():
@@ -54,22 +86,19 @@ def verify(
     address, note = _registry_address(studio, registry, found)
     with _open_chain(studio, rpc_url) as chain:
         record, versions = _check_on_chain(chain, address, found, check.leaf)
-    if as_json:
-        emit_json({"verified": True, "file": str(file), "path": found.path,
-                   "sha256": found.sha256, "root": found.root, "registry": address,
-                   "chain_id": found.chain_id, "run": record.run, "episode": record.episode,
-                   "run_key": "0x" + record.run_key.hex(), "anchored_at": record.anchored_at,
-                   "goal_proposal_id": str(record.goal_proposal_id),
-                   "prompts": {a: {"hash": h, "version": versions.get(a)}
-                               for a, h in record.prompts.items()}})
-        return
+    return Verified(file, found, address, note, record, versions)
+
+
+def show(found: Verified, studio: Studio | None) -> None:
+    record = found.record
     when = datetime.fromtimestamp(record.anchored_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    console.print(f"[green]✓[/] {escape(str(file))} is the studio's: {escape(found.path)} of "
-                  f"run {record.run}, episode {record.episode}", soft_wrap=True)
-    rows = [("root", found.root), ("anchored", f"{when} on chain {found.chain_id}"),
-            ("registry", address + note), ("run key", "0x" + record.run_key.hex()),
+    console.print(f"[green]✓[/] {escape(str(found.file))} is the studio's: "
+                  f"{escape(found.proof.path)} of run {record.run}, episode {record.episode}",
+                  soft_wrap=True)
+    rows = [("root", found.proof.root), ("anchored", f"{when} on chain {found.proof.chain_id}"),
+            ("registry", found.registry + found.note), ("run key", "0x" + record.run_key.hex()),
             ("goal proposal", _proposal_text(studio, record.goal_proposal_id)),
-            *((f"{agent} prompt", f"{digest} (version {versions.get(agent) or '?'})")
+            *((f"{agent} prompt", f"{digest} (version {found.versions.get(agent) or '?'})")
               for agent, digest in sorted(record.prompts.items()))]
     for key, value in rows:
         console.print(f"[bold]{key:>20}[/]  {escape(value)}", soft_wrap=True)
