@@ -69,6 +69,10 @@ def test_a_published_episode_is_anchored_with_what_made_it(finished: Path) -> No
     assert record.goal_proposal_id == goal_proposal
     assert record.prompts == episode.prompt_hashes
     assert anchored_logs(finished) == 1
+    shown = json.loads(atelier(finished, "dao", "status", "--json").out)
+    assert shown["contracts"]["provenance"] == studio.deployment().provenance
+    assert (shown["anchoring"]["operator"], shown["anchoring"]["may_anchor"]) == (
+        "deployer", True)
 
 
 def test_exported_files_verify_against_the_chain(finished: Path, exported: Path,
@@ -159,6 +163,9 @@ def test_a_workspace_from_before_provenance_says_so(finished: Path, exported: Pa
     result = atelier(copy / "config.toml", "verify", str(page))
     assert result.code == 1 and "deployed before provenance existed" in result.err
     assert atelier(copy / "config.toml", "assets", "export", "1", str(tmp_path / "o")).code == 0
+    assert not list((tmp_path / "o").rglob("*.proof.json"))
+    status = atelier(copy / "config.toml", "dao", "status")
+    assert status.code == 0 and "deployed before provenance existed" in status.out
 
 
 def test_a_crash_between_publish_and_anchor_reanchors_once(

@@ -91,6 +91,8 @@ def test_the_timelock_revokes_the_operators_anchor_role(dao: StudioDAO) -> None:
         "revokeRole", [ANCHOR_ROLE, operator.address])[2:])
     proposal = dao.propose(dev_signer("alice"), [Action(registry.address, 0, calldata, "")],
                            "Revoke the operator's anchor role")
+    assert proposal.actions[0].summary.startswith("ProvenanceRegistry.revokeRole(role=0x")
+    assert proposal.actions[0].summary.endswith("account=deployer)")
     pass_and_execute(dao, proposal)
     assert not registry.can_anchor(operator.address)
     root = StandardMerkleTree.of(LEAVES).root
