@@ -8,7 +8,7 @@ finds its root and sends nothing, and an episode never gets two roots.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -76,8 +76,10 @@ def provenance_address(deployment: Deployment) -> str:
 class ProvenanceRegistry:
     """The client of one ProvenanceRegistry contract."""
 
-    def __init__(self, chain: Chain, address: str, *, explain: Explainer | None = None) -> None:
+    def __init__(self, chain: Chain, address: str, *, explain: Explainer | None = None,
+                 name_of: Callable[[str], str] = str) -> None:
         self.chain = chain
+        self._name_of = name_of
         self.address = to_checksum_address(address)
         self.contract: Any = chain.w3.eth.contract(address=self.address,
                                                    abi=abi("ProvenanceRegistry"))
@@ -148,8 +150,8 @@ class ProvenanceRegistry:
             )
         if not self.can_anchor(signer.address):
             raise AnchorRefused(
-                f"{signer.address} may not anchor provenance: the DAO never granted it the "
-                "anchor role or has revoked it; nothing was sent",
+                f"{self._name_of(signer.address)} may not anchor provenance: the DAO never "
+                "granted it the anchor role or has revoked it; nothing was sent",
                 hint="a proposal calling grantRole(ANCHOR_ROLE, operator) on the provenance "
                 f"registry {self.address} restores it; then `atelier run resume`",
             )
@@ -190,4 +192,5 @@ class ProvenanceRegistry:
 
 def studio_provenance(dao: StudioDAO) -> ProvenanceRegistry:
     """The provenance registry of ``dao``'s studio, its errors explained in the DAO's names."""
-    return ProvenanceRegistry(dao.chain, provenance_address(dao.deployment), explain=dao.explain)
+    return ProvenanceRegistry(dao.chain, provenance_address(dao.deployment), explain=dao.explain,
+                              name_of=dao.name_of)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from atelier.governance.merkle import StandardMerkleTree
-from atelier.governance.provenance import studio_provenance
+from atelier.governance.provenance import AnchorRefused, studio_provenance
 from atelier.store.database import Store
 from atelier.workflows.audit import run_key
 from atelier.workflows.runner import Runner
@@ -191,3 +191,73 @@ def test_a_crash_between_publish_and_anchor_reanchors_once(
         episode = store.episode(1, 1)
     assert anchored_logs(config) == 1  # resumed: found on the chain, not sent again
     assert episode is not None and episode.provenance_root and episode.provenance_tx
+
+
+def _role_proposal(config: Path, function: str) -> int:
+    """Propose ``function(ANCHOR_ROLE, operator)`` on the provenance registry; its number."""
+    from atelier.governance.accounts import dev_signer
+    from atelier.governance.proposals import Action
+    from atelier.governance.provenance import ANCHOR_ROLE
+
+    with studio_at(config).session() as dao:
+        registry = studio_provenance(dao)
+        calldata = bytes.fromhex(registry.contract.encode_abi(
+            function, [ANCHOR_ROLE, dev_signer("deployer").address])[2:])
+        return dao.propose(dev_signer("alice"), [Action(registry.address, 0, calldata)],
+                           f"{function} the operator's anchor role").number
+
+
+def test_a_revoked_operator_stops_the_run_at_publish_until_the_dao_grants_it_again(
+        tmp_path: Path) -> None:
+    from workflow_helpers import pass_proposal
+
+    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    pass_proposal(config, _role_proposal(config, "revokeRole"))
+    studio = studio_at(config)
+    with studio.open_store() as store:
+        with pytest.raises(AnchorRefused, match="deployer may not anchor provenance"):
+            Runner(studio, store).start()
+        assert store.run(1).status == "failed"
+        assert "may not anchor provenance" in store.run(1).message
+        assert store.episode(1, 1).provenance_root is None  # type: ignore[union-attr]
+    assert anchored_logs(config) == 0
+    pass_proposal(config, _role_proposal(config, "grantRole"))
+    with studio.open_store() as store:
+        assert Runner(studio, store).resume(1).status == "done"
+        assert store.episode(1, 1).provenance_root is not None  # type: ignore[union-attr]
+    assert anchored_logs(config) == 1
+
+
+@pytest.mark.anvil
+def test_a_run_on_anvil_anchors_once_across_a_crash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same crash on a JSON-RPC node: the resumed publish finds the root and its
+    transaction in the node's logs."""
+    from atelier.governance.chain.anvil import find_anvil, running_anvil
+
+    if find_anvil() is None:
+        pytest.fail("anvil is missing: run `npm ci` in governance/")
+    original = Store.set_provenance
+    crashed: list[int] = []
+
+    def crash_once(self: Store, run_id: int, number: int, **fields: object) -> object:
+        if not crashed:
+            crashed.append(number)
+            raise RuntimeError("killed between anchor and store")
+        return original(self, run_id, number, **fields)  # type: ignore[arg-type]
+
+    with running_anvil() as url:
+        config = governed_studio(tmp_path, episodes=1, audit_every=1,
+                                 extra_config=f'[chain]\nkind = "rpc"\nrpc_url = "{url}"\n')
+        monkeypatch.setattr(Store, "set_provenance", crash_once)
+        studio = studio_at(config)
+        with studio.open_store() as store, pytest.raises(RuntimeError, match="killed"):
+            Runner(studio, store).start()
+        with studio.open_store() as store:
+            assert Runner(studio, store).resume(1).status == "done"
+            episode = store.episode(1, 1)
+        assert anchored_logs(config) == 1
+        assert episode is not None and episode.provenance_tx
+        with studio.session() as dao:
+            receipt = dao.chain.w3.eth.get_transaction_receipt(episode.provenance_tx)
+        assert receipt["status"] == 1 and receipt["to"] == studio.deployment().provenance
