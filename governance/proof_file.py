@@ -41,7 +41,8 @@ class ProofFile(BaseModel):
 
     format: str = FORMAT
     leaf_encoding: list[str] = Field(default=list(LEAF_TYPES), alias="leafEncoding")
-    path: str = Field(max_length=1000)
+    #: Shown to people: no control characters (a proof file is foreign text).
+    path: str = Field(min_length=1, max_length=1000, pattern=r"^[^\x00-\x1f\x7f]+$")
     sha256: str = Field(pattern=_HEX32)
     leaf: str = Field(pattern=_HEX32)
     proof: list[str] = Field(default_factory=list, max_length=64)

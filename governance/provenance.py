@@ -95,7 +95,7 @@ class ProvenanceRegistry:
             )
         try:
             self.contract.functions.ANCHOR_ROLE().call()
-        except Exception:
+        except Exception:  # any contract without the getter: reverts, empty or bad data
             raise NoProvenanceRegistry(
                 f"the contract at {self.address} is not a provenance registry",
                 hint="`atelier dao status` or deployment.json names the studio's registry",

@@ -261,3 +261,13 @@ def test_a_run_on_anvil_anchors_once_across_a_crash(
         with studio.session() as dao:
             receipt = dao.chain.w3.eth.get_transaction_receipt(episode.provenance_tx)
         assert receipt["status"] == 1 and receipt["to"] == studio.deployment().provenance
+
+
+def test_a_proof_path_with_control_characters_is_refused(finished: Path, exported: Path,
+                                                         tmp_path: Path) -> None:
+    page = exported / "episode-01" / "page-01.png"
+    proof = json.loads(page.with_name(page.name + ".proof.json").read_text())
+    proof["path"] = "episode-01/\x1b[2Jpage-01.png"
+    (tmp_path / "escape.json").write_text(json.dumps(proof))
+    result = atelier(finished, "verify", str(page), "--proof", str(tmp_path / "escape.json"))
+    assert result.code == 2 and "path" in result.err and "\x1b" not in result.err
