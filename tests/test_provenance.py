@@ -80,6 +80,11 @@ def test_exported_files_verify_against_the_chain(finished: Path, exported: Path,
     page = exported / "episode-01" / "page-01.png"
     assert (exported / "episode-01" / "page-01.png.proof.json").is_file()
     assert not (exported / "bible.json.proof.json").exists()  # the bible is no episode's
+    # The reader page was rewritten since it was anchored (its audit's status): no proof, and
+    # verify says this version was never anchored.
+    assert not (exported / "episode-01" / "index.html.proof.json").exists()
+    result = atelier(finished, "verify", str(exported / "episode-01" / "index.html"))
+    assert result.code == 1 and "this version of it was never anchored" in result.err
     result = atelier(finished, "verify", str(page), "--json")
     assert result.code == 0, result.err
     shown = json.loads(result.out)

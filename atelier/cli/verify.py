@@ -116,7 +116,8 @@ def _proof_from_store(studio: Studio | None, file: Path) -> ProofFile:
     deployment = studio.deployment()
     digest = file_sha256(file)
     with studio.open_store() as store:
-        for asset in store.assets_with_hash(digest.hex()):
+        known = store.assets_with_hash(digest.hex())
+        for asset in known:
             episode = store.episode(asset.run_id, asset.episode) if asset.episode else None
             leaves = [(p, bytes.fromhex(h)) for p, h in (episode.provenance_leaves or [])] \
                 if episode else []
@@ -127,6 +128,12 @@ def _proof_from_store(studio: Studio | None, file: Path) -> ProofFile:
                                  run=asset.run_id, episode=asset.episode or 0)
     from atelier.governance.proof_file import NotVerified
 
+    if known:  # a file the studio made, in a version no episode anchored
+        raise NotVerified(
+            f"{file} is {known[0].path} of this workspace, but this version of it was never "
+            "anchored on the chain",
+            hint="a reader page is anchored as published and rewritten later; the run's "
+            "index and the bible belong to no episode")
     raise NotVerified(f"{file} is not the studio's: no anchored episode of this workspace "
                       "holds a file with its sha256",
                       hint="pass --proof PROOF if it came with one")
