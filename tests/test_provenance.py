@@ -127,12 +127,16 @@ def test_files_that_do_not_verify_are_told_apart(finished: Path, exported: Path,
     (tmp_path / "bent.json").write_text(json.dumps(bent))
     result = atelier(finished, "verify", str(page), "--proof", str(tmp_path / "bent.json"))
     assert result.code == 1 and "the proof does not match" in result.err
+    elsewhere = json.loads(proof.read_text())
+    elsewhere["chainId"] = 999
+    (tmp_path / "elsewhere.json").write_text(json.dumps(elsewhere))
+    result = atelier(finished, "verify", str(page), "--proof", str(tmp_path / "elsewhere.json"))
+    assert result.code == 1 and "the proof is for chain 999, this node is chain" in result.err
     stranger = tmp_path / "stranger.png"
     stranger.write_bytes(b"not made here")
     result = atelier(finished, "verify", str(stranger))
     assert result.code == 1 and "is not the studio's" in result.err
-    for err in (result.err,):
-        assert "Traceback" not in err
+    assert "Traceback" not in result.err
 
 
 def test_bad_input_is_one_line_and_exit_2(finished: Path, exported: Path, tmp_path: Path
