@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from atelier.governance.merkle import StandardMerkleTree
-from atelier.governance.provenance import AnchorRefused, studio_provenance
+from atelier.governance.provenance import AnchorRefused, ProvenanceRegistry, studio_provenance
 from atelier.store.database import Store
 from atelier.workflows.audit import run_key
 from atelier.workflows.runner import Runner
@@ -166,7 +166,7 @@ def test_a_workspace_from_before_provenance_says_so(finished: Path, exported: Pa
     shutil.copytree(finished.parent, copy)
     deployment_file = copy / ".atelier" / "deployment.json"
     data = json.loads(deployment_file.read_text())
-    del data["provenance"]
+    address = data.pop("provenance")
     deployment_file.write_text(json.dumps(data))
     page = exported / "episode-01" / "page-01.png"
     result = atelier(copy / "config.toml", "verify", str(page))
@@ -175,6 +175,19 @@ def test_a_workspace_from_before_provenance_says_so(finished: Path, exported: Pa
     assert not list((tmp_path / "o").rglob("*.proof.json"))
     status = atelier(copy / "config.toml", "dao", "status")
     assert status.code == 0 and "deployed before provenance existed" in status.out
+    # A new run there publishes as before, says it does not anchor, and sends nothing.
+    events: list[dict] = []
+    studio = studio_at(copy / "config.toml")
+    with studio.open_store() as store:
+        outcome = Runner(studio, store, on_event=events.append).start(goal_id=1)
+        assert outcome.run.status in ("paused", "done")
+        assert store.episode(outcome.run.id or 0, 1).provenance_root is None  # type: ignore[union-attr]
+    assert [e["skipped"] for e in events if e["event"] == "anchored"] == [
+        "this studio has no provenance registry"]
+    with studio.open_chain() as chain:  # the registry on the copy's chain got nothing new
+        registry = ProvenanceRegistry(chain, address)
+        event = registry.contract.events.Anchored()
+        assert len(chain.get_logs(address=address, topics=[event.topic])) == 1
 
 
 def test_a_crash_between_publish_and_anchor_reanchors_once(
