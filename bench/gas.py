@@ -3,7 +3,11 @@ same run, same proposal; prints Atelier gas / reference gas per operation (targe
 and wall milliseconds per step through the client (pre-flight checks and the transaction)
 on the embedded EVM and on anvil. A last row measures a vote on an Atelier DAO deployed
 with quadratic counting (``[governance] counting = "quadratic"``) against the same
-reference vote: the square root and the sqrt-space quorum are what it adds."""
+reference vote: the square root and the sqrt-space quorum are what it adds.
+
+Provenance rows: the operator anchors one episode's Merkle root (the run, the goal proposal,
+four agents' prompt hashes) for a batch of 1,000 assets and for a 20-file episode; gas per
+asset is the one transaction's gas over the batch (target ≤ 1,000 a asset at 1,000)."""
 
 from __future__ import annotations
 
@@ -39,6 +43,8 @@ TARGETS = {row: 1.01 if row in QUADRATIC_ROWS else 1.00 for row in ROWS}
 SETTINGS = DaoSettings(voting_delay=10, voting_period=600, timelock_delay=60, quorum_percent=25,
                        proposal_threshold=0)
 VOTERS = ("alice", "bob", "carol", "dave")
+#: Assets per anchored batch -> the most gas per asset it may cost (None: reported only).
+PROVENANCE_BATCHES: dict[int, int | None] = {1_000: 1_000, 20: None}
 GOAL = GoalSpec(title="Benchmark goal", brief="A goal used to measure gas.", episodes=4,
                 audit_every=2, token_budget=100_000)
 
@@ -110,11 +116,57 @@ def _lifecycle(dao: StudioDAO) -> dict[str, tuple[int, float]]:
     return results
 
 
+def _anchor(dao: StudioDAO, assets: int) -> tuple[int, float]:
+    """Gas and wall ms of anchoring one batch of ``assets`` files (a fresh episode number
+    per batch, as a run would)."""
+    import hashlib
+
+    from atelier.governance.merkle import StandardMerkleTree
+    from atelier.governance.provenance import studio_provenance
+
+    leaves = [(f"episode-{assets:04d}/page-{i:04d}.png", hashlib.sha256(b"%d" % i).digest())
+              for i in range(assets)]
+    tree = StandardMerkleTree.of(leaves)
+    prompts = {agent: "0x" + hashlib.sha256(agent.encode()).hexdigest()
+               for agent in ("designer", "editor", "layout", "scriptwriter")}
+    started = time.perf_counter()
+    done = studio_provenance(dao).anchor(
+        dev_signer("deployer"), root=tree.root, run_key=hashlib.sha256(b"bench").digest(),
+        run=1, episode=assets, leaf_count=assets, goal_proposal_id=2**255 + assets,
+        prompts=prompts)
+    wall_ms = (time.perf_counter() - started) * 1000
+    assert done.gas_used is not None
+    return done.gas_used, wall_ms
+
+
+def _provenance_rows(gas: dict[int, int], wall: dict[str, dict[int, float]]
+                     ) -> list[dict[str, Any]]:
+    rows = []
+    for assets, target in PROVENANCE_BATCHES.items():
+        per_asset = gas[assets] / assets
+        rows.append({
+            "operation": f"anchor a root of {assets:,} assets", "assets": assets,
+            "anchor_gas": gas[assets], "gas_per_asset": round(per_asset, 1),
+            "target": target, "meets_target": target is None or per_asset <= target,
+            "embedded_ms": round(wall["embedded"][assets], 1),
+            "anvil_ms": round(wall["anvil"][assets], 1),
+        })
+    return rows
+
+
 def run() -> dict[str, Any]:
     gas: dict[str, dict[str, int]] = {}
     wall: dict[str, dict[str, dict[str, float]]] = {}
+    anchor_gas: dict[int, int] = {}
+    anchor_wall: dict[str, dict[int, float]] = {}
     for kind, chain in _chains():
         atelier = _deploy(chain, "Reputation", "StudioGovernor")
+        anchor_wall[kind] = {}
+        for assets in PROVENANCE_BATCHES:
+            used, anchor_wall[kind][assets] = _anchor(atelier, assets)
+            if anchor_gas.setdefault(assets, used) != used:
+                raise AssertionError(f"anchoring {assets} assets costs {used} gas here, "
+                                     f"{anchor_gas[assets]} on the other chain")
         reference = _deploy(chain, "ReferenceToken", "ReferenceGovernor")
         quadratic = _deploy(chain, "Reputation", "StudioGovernor", counting="quadratic")
         # Interleave per run so drift in machine load hits all alike.
@@ -141,7 +193,8 @@ def run() -> dict[str, Any]:
             "embedded_over_anvil": round(
                 wall["embedded"][op]["atelier"] / wall["anvil"][op]["atelier"], 2),
         })
-    return {"name": "gas", "rows": rows}
+    return {"name": "gas", "rows": rows,
+            "provenance": _provenance_rows(anchor_gas, anchor_wall)}
 
 
 def table(result: dict[str, Any]) -> list[list[str]]:
@@ -151,4 +204,11 @@ def table(result: dict[str, Any]) -> list[list[str]]:
              f"{r['ratio']:.4f} (≤ {r['target']:.2f})" + ("" if r["meets_target"] else " ✗"),
              f"{r['embedded_ms']:.1f}", f"{r['anvil_ms']:.1f}", f"{r['embedded_over_anvil']:.2f}"]
             for r in result["rows"]]
+    body += [[r["operation"], f"{r['anchor_gas']:,}", "-",
+              f"{r['gas_per_asset']:,.1f} a asset" + (f" (≤ {r['target']:,})" if r["target"]
+                                                       else "")
+              + ("" if r["meets_target"] else " ✗"),
+              f"{r['embedded_ms']:.1f}", f"{r['anvil_ms']:.1f}",
+              f"{r['embedded_ms'] / r['anvil_ms']:.2f}"]
+             for r in result.get("provenance", [])]
     return [header, *body]

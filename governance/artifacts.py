@@ -8,7 +8,8 @@ from importlib import resources
 from typing import Any
 
 #: The contracts an Atelier DAO is made of (the reference ones exist only for benchmarks).
-DAO_CONTRACTS = ("Reputation", "TimelockController", "StudioGovernor", "StudioRegistry")
+DAO_CONTRACTS = ("Reputation", "TimelockController", "StudioGovernor", "StudioRegistry",
+                 "ProvenanceRegistry")
 
 
 @cache

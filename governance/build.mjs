@@ -29,6 +29,7 @@ const DEPLOYABLES = [
   ["StudioGovernor", "contracts/StudioGovernor.sol"],
   ["TimelockController", "@openzeppelin/contracts/governance/TimelockController.sol"],
   ["StudioRegistry", "contracts/StudioRegistry.sol"],
+  ["ProvenanceRegistry", "contracts/ProvenanceRegistry.sol"],
   ["ReferenceToken", "contracts/reference/ReferenceToken.sol"],
   ["ReferenceGovernor", "contracts/reference/ReferenceGovernor.sol"],
 ];

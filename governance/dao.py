@@ -92,6 +92,11 @@ class StudioDAO:
         return self.chain.w3.eth.contract(address=self.deployment.registry,
                                           abi=abi("StudioRegistry"))
 
+    @cached_property
+    def provenance(self) -> Any:
+        return self.chain.w3.eth.contract(address=self.deployment.provenance,
+                                          abi=abi("ProvenanceRegistry"))
+
     # -- naming -------------------------------------------------------------------------
     def name_of(self, address: str) -> str:
         address = to_checksum_address(address)
@@ -294,12 +299,15 @@ class StudioDAO:
     @cached_property
     def _contracts_by_address(self) -> dict[str, tuple[str, str]]:
         """address -> (contract name, attribute holding it)."""
-        return {
+        known = {
             self.deployment.registry: ("StudioRegistry", "registry"),
             self.deployment.token: ("Reputation", "token"),
             self.deployment.timelock: ("TimelockController", "timelock"),
             self.deployment.governor: ("StudioGovernor", "governor"),
         }
+        if self.deployment.provenance:  # None in a workspace from before provenance
+            known[self.deployment.provenance] = ("ProvenanceRegistry", "provenance")
+        return known
 
     def describe_call(self, target: str, calldata: bytes) -> str:
         known = self._contracts_by_address.get(to_checksum_address(target))

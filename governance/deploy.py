@@ -1,7 +1,8 @@
-"""Deploy an Atelier DAO: timelock, reputation, governor, registry, then hand over power.
+"""Deploy an Atelier DAO: timelock, reputation, governor, registries, then hand over power.
 
-Order: the timelock first (it owns the token and the registry), the token with the founding
-grants, the governor (proposer and canceller on the timelock), the registry; finally the
+Order: the timelock first (it owns the token and the registries), the token with the founding
+grants, the governor (proposer and canceller on the timelock), the studio registry, the
+provenance registry (its admin the timelock, its anchor role the operator); finally the
 deployer renounces its admin role, so from then on only proposals can change anything.
 """
 
@@ -77,6 +78,8 @@ class Deployment(BaseModel):
     timelock: str
     governor: str
     registry: str
+    #: The ProvenanceRegistry; None in a workspace deployed before it existed.
+    provenance: str | None = None
     deployer: str
     guardian: str
     block: int
@@ -114,9 +117,11 @@ def deploy_dao(
     founding_prompts: Mapping[str, bytes] | None = None,
     token_contract: str = "Reputation",
     governor_contract: str = "StudioGovernor",
+    anchorer: str | None = None,
 ) -> Deployment:
-    """Deploy the four contracts and wire their roles; ``grants`` maps address -> points,
-    ``founding_prompts`` agent -> approved prompt hash (version 1 of each).
+    """Deploy the five contracts and wire their roles; ``grants`` maps address -> points,
+    ``founding_prompts`` agent -> approved prompt hash (version 1 of each), ``anchorer`` the
+    account that anchors provenance roots (the operator; None: the deployer).
 
     ``token_contract`` / ``governor_contract`` exist for the gas benchmark, which deploys
     plain OpenZeppelin reference contracts through this same path (those know only linear
@@ -167,6 +172,13 @@ def deploy_dao(
         action="deploying the studio registry",
     ))
 
+    progress("deploying the provenance registry")
+    provenance_address = address_of(deploy_contract(
+        chain, deployer, factory("ProvenanceRegistry"), timelock_address,
+        anchorer or deployer.address, registry_address,
+        action="deploying the provenance registry",
+    ))
+
     progress("handing the timelock to the governor")
     timelock = w3.eth.contract(address=timelock_address, abi=abi("TimelockController"))
     for role_getter in ("PROPOSER_ROLE", "CANCELLER_ROLE"):
@@ -186,6 +198,7 @@ def deploy_dao(
         timelock=timelock_address,
         governor=governor_address,
         registry=registry_address,
+        provenance=provenance_address,
         deployer=deployer.address,
         guardian=guardian,
         block=start_block,

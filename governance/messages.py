@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from eth_utils import keccak
+
 from atelier.governance.deploy import REPUTATION_UNIT
 from atelier.governance.proposal_state import OperationState, ProposalState
 from atelier.governance.revert import DecodedRevert
+
+_ANCHOR_ROLE = keccak(text="ANCHOR_ROLE")
 
 
 class Explainer:
@@ -78,6 +82,9 @@ class Explainer:
                 "power stays with the member who earned it (only self-delegation)")
 
     def _AccessControlUnauthorizedAccount(self, account: str, role: bytes) -> str:
+        if role == _ANCHOR_ROLE:
+            return (f"{self._name(account)} may not anchor provenance: the DAO never granted it "
+                    "the anchor role or has revoked it")
         return f"{self._name(account)} lacks the timelock role needed for this"
 
     def _GoalNotFound(self, goal_id: int) -> str:
@@ -100,3 +107,21 @@ class Explainer:
 
     def _ERC5805FutureLookup(self, timepoint: int, clock: int) -> str:
         return "that moment is still in the future on the chain clock"
+
+    # -- ProvenanceRegistry ---------------------------------------------------------------
+    def _EmptyRoot(self) -> str:
+        return "the Merkle root is empty"
+
+    def _EmptyBatch(self) -> str:
+        return "an anchored batch needs at least one file"
+
+    def _RootAlreadyAnchored(self, root: bytes, run_key: bytes, episode: int) -> str:
+        return (f"root 0x{root.hex()[:12]}… is already anchored (episode {episode} of run "
+                f"0x{run_key.hex()[:12]}…)")
+
+    def _EpisodeAlreadyAnchored(self, run_key: bytes, episode: int, root: bytes) -> str:
+        return (f"episode {episode} of run 0x{run_key.hex()[:12]}… already has its root "
+                f"0x{root.hex()[:12]}…: one root per episode")
+
+    def _PromptListMismatch(self, agents: int, prompt_hashes: int) -> str:
+        return f"{agents} agents but {prompt_hashes} prompt hashes"

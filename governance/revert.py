@@ -12,7 +12,8 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from atelier.governance.artifacts import abi
 
-_ALL_CONTRACTS = ("Reputation", "TimelockController", "StudioGovernor", "StudioRegistry")
+_ALL_CONTRACTS = ("Reputation", "TimelockController", "StudioGovernor", "StudioRegistry",
+                  "ProvenanceRegistry")
 
 
 @dataclass(frozen=True)

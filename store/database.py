@@ -25,6 +25,7 @@ from atelier.store.engine import WRITE, create_store_engine
 from atelier.store.errors import StoreError, connection_error, redact_url, sqlalchemy_url
 from atelier.store.migrations import migrate
 from atelier.store.models import Asset, Audit, Episode, ModelCall, Run, utcnow
+from atelier.store.provenance import ProvenanceRecords
 from atelier.store.stats import StoreStats
 from atelier.store.upsert import upsert
 
@@ -46,7 +47,7 @@ def database_url(storage_url: str, sqlite_file: Path) -> str:
     return f"sqlite:///{sqlite_file.resolve()}"
 
 
-class Store(CommunityRecords, StoreStats):
+class Store(CommunityRecords, ProvenanceRecords, StoreStats):
     def __init__(self, engine: Engine, url: str) -> None:
         self._engine = engine
         self._writer = engine.execution_options(**{WRITE: True})

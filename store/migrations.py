@@ -212,9 +212,17 @@ def m003_contributions(conn: Connection) -> None:
     metadata.create_all(conn)
 
 
+def m004_provenance(conn: Connection) -> None:
+    """Each published episode's Merkle root anchored on the chain, its transaction and its
+    leaves."""
+    conn.execute(text("ALTER TABLE episodes ADD COLUMN provenance_root VARCHAR"))
+    conn.execute(text("ALTER TABLE episodes ADD COLUMN provenance_tx VARCHAR"))
+    conn.execute(text("ALTER TABLE episodes ADD COLUMN provenance_leaves JSON"))
+
+
 #: In order; append only.
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_members,
-                                                  m003_contributions]
+                                                  m003_contributions, m004_provenance]
 
 
 def migrate(conn: Connection) -> list[str]:

@@ -79,6 +79,12 @@ class Episode(SQLModel, table=True):
     #: The chain clock when the episode was published: reviews count the reviewer's
     #: reputation at this moment.
     published_chain_time: int | None = Field(default=None, sa_type=BigInteger)
+    #: The Merkle root of the episode's files anchored in the provenance registry (0x hex),
+    #: the anchoring transaction (None when a resumed publish found the root already there),
+    #: and the anchored leaves, [path below the run folder, sha256 hex], for the proofs.
+    provenance_root: str | None = None
+    provenance_tx: str | None = None
+    provenance_leaves: list[list[str]] | None = Field(default=None, sa_column=_json(nullable=True))
 
 
 class Asset(SQLModel, table=True):

@@ -1,6 +1,7 @@
-"""The gas benchmark runs, and Atelier's governor never costs more gas than the plain
+"""The gas benchmark runs, Atelier's governor never costs more gas than the plain
 OpenZeppelin reference for the same operation (gas is deterministic, unlike time), with
-quadratic counting too."""
+quadratic counting too, and anchoring provenance costs ≤ 1,000 gas an asset in a 1,000-asset
+batch."""
 
 from __future__ import annotations
 
@@ -23,5 +24,10 @@ def test_gas_benchmark_meets_its_targets() -> None:
         assert row["meets_target"], op
     # A linear Atelier DAO, quadratic option included, still costs no more than the reference.
     assert all(gas.TARGETS[op] == 1.00 for op in gas.OPERATIONS)
+    # Provenance: one anchoring transaction for 1,000 assets costs ≤ 1,000 gas an asset.
+    anchors = {r["assets"]: r for r in result["provenance"]}
+    assert set(anchors) == set(gas.PROVENANCE_BATCHES)
+    assert anchors[1_000]["anchor_gas"] > 100_000  # the record and the prompt hashes stored
+    assert anchors[1_000]["gas_per_asset"] <= 1_000 and anchors[1_000]["meets_target"]
     table = gas.table(result)
-    assert len(table) == len(gas.ROWS) + 1
+    assert len(table) == len(gas.ROWS) + len(gas.PROVENANCE_BATCHES) + 1

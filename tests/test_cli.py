@@ -201,6 +201,11 @@ def test_demo_runs_the_governed_loop_on_the_embedded_model(tmp_path: Path) -> No
                                                    "--json").out)}
     assert {"page_svg", "page_png", "sheet_png", "reader_index", "reader_episode"} <= kinds
     assert "read it:" in result.out
+    # Each episode was anchored when published; the demo ends verifying an exported page.
+    assert "anchored episode 1's" in result.out and "anchored episode 2's" in result.out
+    ending = result.out[result.out.index("anyone can check one"):]
+    assert "page-01.png is the studio's" in ending and "run 1, episode 1" in ending
+    assert "scriptwriter prompt" in ending and "(version 1)" in ending
 
 
 def test_demo_without_prompt_files_says_where_it_looked(tmp_path: Path) -> None:

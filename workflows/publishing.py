@@ -4,7 +4,8 @@
 gets its sha256 and full provenance (agent, prompt hash, model, parameters, seed, goal,
 proposals) in the store, keyed by path, so publishing twice records each file once. Then
 it writes the episode reader (``atelier.reader``: an HTML page per finished episode and the
-run's index, under ``run-N/``) from those rows and records its pages as assets too.
+run's index, under ``run-N/``) from those rows and records its pages as assets too; last,
+the episode's files are anchored on the chain (``atelier.workflows.anchoring``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from atelier.workflows.anchoring import anchor_episode
 from atelier.workflows.context import RunContext, emit
 from atelier.workflows.production import episode_dir, produced_file, run_dir, script_of
 from atelier.workflows.state import ProducedFile, RunState
@@ -125,6 +127,7 @@ def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     store.update_run(run_id, episodes_done=number)
     emit("published", episode=number, title=script.title, files=len(state.get("files") or []),
          findings=len(findings))
+    anchor_episode(state, runtime)
     summaries = [*(state.get("summaries") or []), f"Episode {number}: {script.summary}"]
     return {"files": [], "summaries": summaries, "episode": number + 1, "script": None,
             "layout": None}

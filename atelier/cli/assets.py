@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -20,6 +20,11 @@ from atelier.cli.output import (
     print_page_note,
 )
 from atelier.cli.params import ASSET, EPISODE, RUN
+
+if TYPE_CHECKING:
+    from atelier.reader.export import Export
+    from atelier.store.database import Store
+    from atelier.studio import Studio
 
 assets_app = typer.Typer(help="Assets made by runs, with their provenance.",
                          no_args_is_help=True)
@@ -117,10 +122,12 @@ def export(
     studio = studio_of(ctx)
     with studio.open_store() as store:
         done = export_run(store, studio.workspace.assets_dir, run, directory, force=force)
+        proved = write_proofs(studio, store, done)
     if as_json:
         emit_json({"run": done.run_id, "directory": str(done.destination),
                    "index": done.index.path if done.index else None,
-                   "files": [asdict(f) for f in done.files], "bytes": done.size})
+                   "files": [asdict(f) for f in done.files], "bytes": done.size,
+                   "proofs": proved})
         return
     table = Table("file", "kind", "size", "sha256")
     for f in done.files:
@@ -129,8 +136,42 @@ def export(
     console.print(f"[green]✓[/] copied {len(done.files)} files ({done.size / 1024:,.0f} KB) "
                   f"of run {done.run_id} to {escape(str(done.destination))}; every sha256 "
                   "matches the store", soft_wrap=True)
+    console.print(f"  {len(proved)} of them anchored on the chain, each with its proof beside "
+                  "it (FILE.proof.json; check one with `atelier verify FILE`)"
+                  if proved else "  none of them is anchored on the chain yet: no proofs "
+                  "written", soft_wrap=True)
     if done.index is not None:
         console.print(f"  open {escape(str(done.destination / done.index.path))}", soft_wrap=True)
     else:
         console.print("  [yellow]this run has no reader yet[/] (it is written when an episode "
                       "is published)", soft_wrap=True)
+
+
+def write_proofs(studio: Studio, store: Store, done: Export) -> list[str]:
+    """A ``.proof.json`` beside each exported file whose bytes are the ones its episode
+    anchored; returns their paths. A file rewritten since (a reader page that now links to
+    later episodes) or never anchored (the bible, the run's index) gets none."""
+    from atelier.governance.merkle import StandardMerkleTree
+    from atelier.governance.proof_file import PROOF_SUFFIX, proof_for
+
+    deployment = studio.deployment()
+    if deployment.provenance is None:
+        return []
+    exported = {(f.path, bytes.fromhex(f.sha256)) for f in done.files}
+    written = []
+    for episode in store.anchored_episodes(done.run_id):
+        leaves = [(path, bytes.fromhex(digest)) for path, digest in
+                  episode.provenance_leaves or []]
+        tree = StandardMerkleTree.of(leaves)
+        if "0x" + tree.root.hex() != episode.provenance_root:
+            continue  # leaves and root disagree: write no proof that cannot verify
+        for leaf in leaves:
+            if leaf not in exported:
+                continue
+            proof = proof_for(tree, leaf, registry=deployment.provenance,
+                              chain_id=deployment.chain_id, run=done.run_id,
+                              episode=episode.number)
+            target = done.destination / (leaf[0] + PROOF_SUFFIX)
+            proof.save(target)
+            written.append(leaf[0] + PROOF_SUFFIX)
+    return written

@@ -18,6 +18,7 @@ from atelier.kernel.text import clip
 
 if TYPE_CHECKING:
     from atelier.agents.prompt_file import PromptFile
+    from atelier.governance.dao import StudioDAO
     from atelier.governance.deploy import DaoSettings
     from atelier.studio import Studio
 
@@ -45,6 +46,7 @@ def init(
     grants = {studio.address_of(name): points for name, points in config.members.items()}
     guardian = studio.address_of(gov.guardian)
     signer = studio.signer(deployer)
+    operator = studio.address_of(config.workflow.operator)
     settings = dao_settings(studio)
     founding = founding_prompts(studio)
     backup = studio.workspace.prepare_new(force=force)
@@ -55,6 +57,7 @@ def init(
             chain, signer, studio_name=config.studio.name, settings=settings, grants=grants,
             guardian=guardian, progress=lambda step: status.update(step),
             founding_prompts={agent: p.content_hash for agent, p in founding.items()},
+            anchorer=operator,
         )
         deployment.save(studio.workspace.deployment_file)
         store_founding_prompts(studio, founding)
@@ -66,7 +69,8 @@ def init(
                   f"chain (id {deployment.chain_id}) in {escape(str(studio.workspace.root))}")
     table = Table(show_header=False, box=None)
     for label, address in (("governor", deployment.governor), ("timelock", deployment.timelock),
-                           ("reputation", deployment.token), ("registry", deployment.registry)):
+                           ("reputation", deployment.token), ("registry", deployment.registry),
+                           ("provenance", deployment.provenance or "")):
         table.add_row(label, address)
     table.add_row("members", ", ".join(f"{names.get(a, a)} ({p})" for a, p in grants.items()))
     table.add_row("ethics committee", names.get(guardian, guardian))
@@ -138,6 +142,7 @@ def status(
         names = studio.account_names()
         members = {names.get(a, a): dao.reputation(a) for a in dao.deployment.founding_members}
         goals = dao.goals()
+        anchoring = _anchoring(studio, dao)
         head = dao.chain.w3.eth.get_block("latest")
         data = {
             "studio": dao.deployment.studio_name,
@@ -145,7 +150,9 @@ def status(
                       "block": int(head["number"]), "time": int(head["timestamp"])},
             "contracts": {"governor": dao.deployment.governor, "timelock": dao.deployment.timelock,
                           "reputation": dao.deployment.token,
-                          "registry": dao.deployment.registry},
+                          "registry": dao.deployment.registry,
+                          "provenance": dao.deployment.provenance},
+            "anchoring": anchoring,
             "settings": settings,
             "reputation_rule": asdict(rule) if rule else None,
             "members": members,
@@ -181,10 +188,28 @@ def status(
     table.add_row("ethics committee", names.get(settings["guardian"], settings["guardian"]))
     table.add_row("members", escape(", ".join(f"{n} ({p})" for n, p in members.items())))
     table.add_row("proposals", str(data["proposals"]))
+    if anchoring is None:
+        table.add_row("provenance", "no registry (deployed before provenance existed)")
+    else:
+        table.add_row("provenance", f"operator {anchoring['operator']} "
+                      + ("may anchor episodes" if anchoring["may_anchor"] else
+                         "[red]may not anchor[/] (the DAO revoked or never granted the role)"))
     for label, address in data["contracts"].items():
-        table.add_row(label, address)
+        table.add_row(label, address or "-")
     console.print(table)
     _print_goals(goals)
+
+
+def _anchoring(studio: Studio, dao: StudioDAO) -> dict[str, object] | None:
+    """Whether the operator may anchor provenance (None: no provenance registry)."""
+    from atelier.governance.provenance import ProvenanceRegistry
+
+    if dao.deployment.provenance is None:
+        return None
+    name = studio.config.workflow.operator
+    operator = studio.address_of(name)
+    may = ProvenanceRegistry(dao.chain, dao.deployment.provenance).can_anchor(operator)
+    return {"operator": name, "address": operator, "may_anchor": may}
 
 
 def _counting_text(counting: str) -> str:

@@ -6,7 +6,8 @@ engineer drafted → members review episode 1 (signed, gasless) and approve the 
 run resumes: the scriptwriter offers two outlines of episode 2 and members curate → episode
 2 uses the new prompt → the final audit reads the reviews and carries the editor agent's
 rewrite, which members approve → a summary of the pages, the proposals, the reviews, the
-ballot and the prompt hashes each episode used.
+ballot and the prompt hashes each episode used → each episode was anchored on the chain
+when published: the run is exported with its proofs and `atelier verify` checks one page.
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ def demo(
         final = _run(studio, lambda runner: runner.resume(outcome.run.id))
     _approve_final_audit(studio, final)
     _summary(studio, final.run.id, time.monotonic() - started)
+    _verify_a_page(studio, final.run.id or 0)
 
 
 def _review(studio: Studio, run_id: int) -> None:
@@ -212,6 +214,7 @@ def _found_dao(studio: Studio) -> str:
             grants={studio.address_of(m): p for m, p in config.members.items()},
             guardian=studio.address_of(gov.guardian),
             founding_prompts={agent: p.content_hash for agent, p in founding.items()},
+            anchorer=studio.address_of(config.workflow.operator),
         )
         deployment.save(studio.workspace.deployment_file)
     store_founding_prompts(studio, founding)
@@ -319,6 +322,30 @@ def _summary(studio: Studio, run_id: int, seconds: float) -> None:
     console.print(f"  look around: atelier -w {root} run status {run_id} · "
                   f"atelier -w {root} assets list · atelier -w {root} proposals list",
                   soft_wrap=True)
+
+
+def _verify_a_page(studio: Studio, run_id: int) -> None:
+    """Each published episode was anchored on the chain: export the run with its proofs and
+    check one page as a stranger would (`atelier verify`)."""
+    from atelier.cli.assets import write_proofs
+    from atelier.cli.verify import check_file, show
+    from atelier.reader.export import export_run
+
+    out = studio.workspace.root / "export"
+    with studio.open_store() as store:
+        done = export_run(store, studio.workspace.assets_dir, run_id, out, force=True)
+        proofs = write_proofs(studio, store, done)
+    pages = sorted(p.removesuffix(".proof.json") for p in proofs
+                   if "/page-" in p and p.endswith(".png.proof.json"))
+    if not pages:
+        raise AtelierError("the demo's episodes were not anchored on the chain")
+    page = out / pages[0]
+    console.print()
+    step(f"every published episode's files were anchored on the chain (a Merkle root in the "
+         f"provenance registry); `atelier assets export {run_id} {out}` wrote "
+         f"{len(proofs)} proofs beside the files, and anyone can check one:")
+    console.print(f"  $ atelier -w {studio.workspace.root} verify {page}", soft_wrap=True)
+    show(check_file(studio, page), studio)
 
 
 def _has_config(ctx: typer.Context) -> bool:

@@ -27,6 +27,7 @@ from atelier.cli import prompts as prompt_cmds
 from atelier.cli import proposals as proposal_cmds
 from atelier.cli import runs as run_cmds
 from atelier.cli import serve as serve_cmds
+from atelier.cli import verify as verify_cmds
 from atelier.cli.context import AppContext
 from atelier.cli.output import err_console
 from atelier.kernel.errors import AtelierError
@@ -115,6 +116,7 @@ app.add_typer(dao_cmds.accounts_app, name="accounts")
 app.add_typer(run_cmds.run_app, name="run")
 app.add_typer(audit_cmds.audit_app, name="audit")
 app.add_typer(asset_cmds.assets_app, name="assets")
+app.command("verify")(verify_cmds.verify)
 app.command("review")(member_cmds.review)
 app.add_typer(member_cmds.reviews_app, name="reviews")
 app.add_typer(member_cmds.curate_app, name="curate")

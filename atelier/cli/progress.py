@@ -66,6 +66,14 @@ class RunProgress(AbstractContextManager["RunProgress"]):
         self._say(f"  [green]✓[/] published episode {e['episode']} "
                   f"“{escape(e['title'])}”: {e['files']} files")
 
+    def _anchored(self, e: dict[str, Any]) -> None:
+        if "skipped" in e:
+            self._say(f"  [yellow]![/] episode {e['episode']} not anchored: {e['skipped']}")
+            return
+        sent = "" if e.get("sent") else " (already on the chain)"
+        self._say(f"  [green]✓[/] anchored episode {e['episode']}'s {e['files']} files on the "
+                  f"chain: Merkle root {e['root'][:14]}…{sent}")
+
     def _audit(self, e: dict[str, Any]) -> None:
         rewrites = ", ".join(e["prompts"]) or "no prompt rewrites"
         self._say(f"[bold cyan]▸[/] audit {e['index']}: proposal [bold]{e['proposal']}[/] "
