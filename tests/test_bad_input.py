@@ -114,6 +114,7 @@ def test_durations_are_bounded_everywhere_they_are_parsed() -> None:
     ("prompts", "dir", "p" * 100_000, ["[prompts] dir", "100,000 bytes"]),
     ("workspace", "path", "ok/" + "n" * 300, ["[workspace] path", "255 bytes"]),
     ("workspace", "path", "   ", ["[workspace] path", "empty"]),
+    ("models.local", "gguf", "g" * 300 + ".gguf", ["[models.local] gguf", "255 bytes"]),
     ("chain", "lock_timeout", "9" * 100_000, ["[chain] lock_timeout", "100 years"]),
     ("studio", "name", "s" * 100_000, ["[studio] name", "at most 80"]),
 ])
