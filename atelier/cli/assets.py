@@ -20,6 +20,8 @@ from atelier.cli.output import (
     print_page_note,
 )
 from atelier.cli.params import ASSET, EPISODE, RUN
+from atelier.kernel.errors import AtelierError
+from atelier.kernel.text import clip, clip_repr
 
 assets_app = typer.Typer(help="Assets made by runs, with their provenance.",
                          no_args_is_help=True)
@@ -112,11 +114,24 @@ def export(
 ) -> None:
     """Copy a run's pages, PDFs, sheets, JSON and reader to DIR, each checked against the
     sha256 the store recorded; open DIR/index.html in a browser."""
+    from atelier.config import os_path
     from atelier.reader.export import export_run
 
+    try:
+        os_path(str(directory))
+    except ValueError as exc:
+        raise AtelierError(f"DIR {clip_repr(str(directory))}: {exc}") from None
     studio = studio_of(ctx)
     with studio.open_store() as store:
-        done = export_run(store, studio.workspace.assets_dir, run, directory, force=force)
+        try:
+            done = export_run(store, studio.workspace.assets_dir, run, directory, force=force)
+        except OSError as exc:  # the destination: not writable, not a folder, gone, full
+            raise AtelierError(
+                f"cannot copy to {clip(str(exc.filename or directory))}: "
+                f"{exc.strerror or exc.__class__.__name__}",
+                hint="choose a folder you can write to (new or empty; --force for one that is "
+                "not empty)",
+            ) from None
     if as_json:
         emit_json({"run": done.run_id, "directory": str(done.destination),
                    "index": done.index.path if done.index else None,
