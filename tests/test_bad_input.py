@@ -134,6 +134,9 @@ def test_a_workspace_option_too_long_names_the_option(tmp_path: Path) -> None:
     result = atelier(config, "chain", "status", "--workspace", str(tmp_path / ("w" * 300)))
     assert_refused(result, "--workspace", "255 bytes", code=2)
     assert len(result.err) < 400
+    demo = atelier(config, "demo", "--workspace", str(tmp_path / ("w" * 300)))
+    assert_refused(demo, "--workspace", "255 bytes", code=1)
+    assert len(demo.err) < 400
 
 
 def test_proposal_references_never_fall_back_to_another_proposal(studio: Path) -> None:
