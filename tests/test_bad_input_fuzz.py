@@ -23,13 +23,16 @@ from workflow_helpers import governed_studio
 #: --audit-every above --episodes, so they are refused however valid the fuzzed part is
 #: (the title or budget is still parsed and checked first), and the studio stays as it was.
 REFUSED_GOAL = ("--episodes", "1", "--audit-every", "2")
+#: Reviews are refused however valid: no episode of this studio is published yet.
+RATINGS = ("--scriptwriter", "3", "--designer", "3", "--layout", "3", "--as", "alice")
 COMMANDS: list[tuple[str, ...]] = [
     # ids
     ("run", "status", "{}"), ("run", "resume", "{}"), ("assets", "show", "{}"),
     ("audit", "show", "{}"), ("assets", "list", "--run", "{}"), ("audit", "list", "--run", "{}"),
     ("curate", "show", "{}"), ("reviews", "list", "--episode", "{}"),
     ("proposals", "show", "{}"), ("vote", "{}", "for"), ("queue", "{}"), ("cancel", "{}"),
-    ("run", "start", "--goal", "{}"),
+    ("run", "start", "--goal", "{}"), ("curate", "vote", "1", "{}", "--as", "alice"),
+    ("review", "{}", *RATINGS),
     # amounts and counts
     ("goal", "propose", "--title", "t", "--token-budget", "{}", *REFUSED_GOAL),
     ("run", "start", "--episodes", "{}"), ("proposals", "list", "--limit", "{}"),
@@ -42,6 +45,8 @@ COMMANDS: list[tuple[str, ...]] = [
     # texts
     ("goal", "propose", "--title", "{}", *REFUSED_GOAL),
     ("goal", "propose", "--title", "t", "--brief", "{}", *REFUSED_GOAL),
+    ("review", "1", "--scriptwriter", "{}", "--designer", "3", "--layout", "3", "--as", "bob"),
+    ("review", "1", *RATINGS, "--comment", "{}"),
     # where the studio is
     ("run", "list", "--config", "{}"),
 ]
