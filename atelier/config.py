@@ -55,8 +55,8 @@ def os_path(value: str) -> str:
         raise ValueError(f"the path is {size:,} bytes long; the system allows {PATH_MAX:,}")
     longest = max(Path(value).parts, key=lambda part: len(part.encode("utf-8", "replace")))
     if len(longest.encode("utf-8", "replace")) > NAME_MAX:
-        raise ValueError(f"the folder name {clip_repr(longest, 40)} is longer than the "
-                         f"{NAME_MAX} bytes a file name may have")
+        raise ValueError(f"the name {clip_repr(longest, 40)} is longer than the {NAME_MAX} "
+                         "bytes a file or folder name may have")
     return value
 
 
@@ -273,6 +273,19 @@ class Config(_Section):
                 check_provider(settings.provider, self.models.plugins)
             except ValueError as exc:
                 raise ValueError(f"[agents.{name}] provider = {settings.provider!r}: {exc}"
+                                 ) from None
+        return self
+
+    @model_validator(mode="after")
+    def _model_file_fits(self) -> Config:
+        # [models.local] is agents' settings model (it keeps a Path); the bound the system
+        # puts on a path is checked here, with the others, so a run never meets an OSError.
+        gguf = self.models.local.gguf
+        if gguf is not None:
+            try:
+                os_path(str(gguf))
+            except ValueError as exc:
+                raise ValueError(f"[models.local] gguf = {clip_repr(str(gguf))}: {exc}"
                                  ) from None
         return self
 

@@ -114,3 +114,14 @@ def test_export_refuses_bad_destinations_and_runs(config: Path, tmp_path: Path) 
     result = atelier(config, "assets", "export", "7", str(tmp_path / "out"))
     assert result.code == 1 and "no run 7" in result.err
     assert not (tmp_path / "out").exists()
+
+
+def test_export_to_a_path_the_system_cannot_use_is_one_line(workspace: tuple[Path, Path],
+                                                            tmp_path: Path) -> None:
+    config, _ = workspace  # refused before anything is copied: the shared studio will do
+    too_long = atelier(config, "assets", "export", "1", str(tmp_path / ("e" * 300)))
+    assert too_long.code == 1 and "255 bytes" in too_long.err and "Traceback" not in too_long.err
+    assert len(too_long.err) < 400
+    nowhere = atelier(config, "assets", "export", "1", "/proc/no-such-folder/out")
+    assert nowhere.code == 1 and "cannot copy to /proc/no-such-folder" in nowhere.err
+    assert "Traceback" not in nowhere.err + nowhere.out

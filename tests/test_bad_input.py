@@ -114,6 +114,7 @@ def test_durations_are_bounded_everywhere_they_are_parsed() -> None:
     ("prompts", "dir", "p" * 100_000, ["[prompts] dir", "100,000 bytes"]),
     ("workspace", "path", "ok/" + "n" * 300, ["[workspace] path", "255 bytes"]),
     ("workspace", "path", "   ", ["[workspace] path", "empty"]),
+    ("models.local", "gguf", "g" * 300 + ".gguf", ["[models.local] gguf", "255 bytes"]),
     ("chain", "lock_timeout", "9" * 100_000, ["[chain] lock_timeout", "100 years"]),
     ("studio", "name", "s" * 100_000, ["[studio] name", "at most 80"]),
 ])
@@ -133,6 +134,9 @@ def test_a_workspace_option_too_long_names_the_option(tmp_path: Path) -> None:
     result = atelier(config, "chain", "status", "--workspace", str(tmp_path / ("w" * 300)))
     assert_refused(result, "--workspace", "255 bytes", code=2)
     assert len(result.err) < 400
+    demo = atelier(config, "demo", "--workspace", str(tmp_path / ("w" * 300)))
+    assert_refused(demo, "--workspace", "255 bytes", code=1)
+    assert len(demo.err) < 400
 
 
 def test_proposal_references_never_fall_back_to_another_proposal(studio: Path) -> None:

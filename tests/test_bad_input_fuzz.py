@@ -6,11 +6,15 @@ every file of the studio (chain, databases, prompt store, config) byte for byte 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from atelier.config import Config
 
 from cli_helpers import atelier, snapshot
 from workflow_helpers import governed_studio
@@ -19,13 +23,16 @@ from workflow_helpers import governed_studio
 #: --audit-every above --episodes, so they are refused however valid the fuzzed part is
 #: (the title or budget is still parsed and checked first), and the studio stays as it was.
 REFUSED_GOAL = ("--episodes", "1", "--audit-every", "2")
+#: Reviews are refused however valid: no episode of this studio is published yet.
+RATINGS = ("--scriptwriter", "3", "--designer", "3", "--layout", "3", "--as", "alice")
 COMMANDS: list[tuple[str, ...]] = [
     # ids
     ("run", "status", "{}"), ("run", "resume", "{}"), ("assets", "show", "{}"),
     ("audit", "show", "{}"), ("assets", "list", "--run", "{}"), ("audit", "list", "--run", "{}"),
     ("curate", "show", "{}"), ("reviews", "list", "--episode", "{}"),
     ("proposals", "show", "{}"), ("vote", "{}", "for"), ("queue", "{}"), ("cancel", "{}"),
-    ("run", "start", "--goal", "{}"),
+    ("run", "start", "--goal", "{}"), ("curate", "vote", "1", "{}", "--as", "alice"),
+    ("review", "{}", *RATINGS),
     # amounts and counts
     ("goal", "propose", "--title", "t", "--token-budget", "{}", *REFUSED_GOAL),
     ("run", "start", "--episodes", "{}"), ("proposals", "list", "--limit", "{}"),
@@ -38,6 +45,8 @@ COMMANDS: list[tuple[str, ...]] = [
     # texts
     ("goal", "propose", "--title", "{}", *REFUSED_GOAL),
     ("goal", "propose", "--title", "t", "--brief", "{}", *REFUSED_GOAL),
+    ("review", "1", "--scriptwriter", "{}", "--designer", "3", "--layout", "3", "--as", "bob"),
+    ("review", "1", *RATINGS, "--comment", "{}"),
     # where the studio is
     ("run", "list", "--config", "{}"),
 ]
@@ -82,3 +91,71 @@ def test_any_value_is_answered_cleanly(studio: Path, command: tuple[str, ...],
     assert first.startswith("error: "), (args, result.err[:500])
     assert len(result.err) < 1500, (args[:2], len(result.err))  # echoes are clipped
     assert snapshot(studio.parent, rows=True) == before, args
+
+
+# -- config.toml ------------------------------------------------------------------------------
+def _config_keys(model: type[BaseModel] = Config, prefix: tuple[str, ...] = ()
+                 ) -> list[tuple[str, ...]]:
+    """Every key of config.toml, nested sections included (``plugins`` left out: it names
+    modules to import, and an import is not input to fuzz)."""
+    keys: list[tuple[str, ...]] = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys.extend(_config_keys(annotation, (*prefix, name)))
+        elif name != "plugins":
+            keys.append((*prefix, name))
+    return [*keys, ("members", "alice"), ("agents", "layout", "max_attempts"),
+            ("chain", "no_such_key"), ("no_such_section", "key")]
+
+
+CONFIG_KEYS = _config_keys()
+TOML_VALUES = st.one_of(
+    st.sampled_from(["", " ", "-1d", "0", "1e999", "x" * 100_000, "\x00", "🙂", "http://",
+                     "postgresql://", "1" * 5000]),
+    st.integers(min_value=-(2**70), max_value=2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.text(max_size=30),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.sampled_from(["a", "path", "dir"]), st.integers(), max_size=2),
+)
+JUNK = st.one_of(st.binary(max_size=60), st.sampled_from([
+    b"[chain\nkind = 'rpc'", b"[[chain]]\n", b"key = \n", b"\xff\xfe[studio]\n", b"= 1\n",
+    b"[studio]\nname = 'a'\n[studio]\nname = 'b'\n", b"\x00" * 10]))
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf") \
+            if abs(value) == float("inf") else repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a TOML basic string, or broken TOML
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+@settings(max_examples=250, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.sampled_from(CONFIG_KEYS), value=TOML_VALUES, junk=st.none() | JUNK)
+def test_any_config_value_is_loaded_or_refused_naming_the_key(
+        tmp_path_factory: pytest.TempPathFactory, key: tuple[str, ...], value: object,
+        junk: bytes | None) -> None:
+    folder = tmp_path_factory.mktemp("config")
+    section, name = ".".join(key[:-1]), key[-1]
+    body = f"[{section}]\n{name} = {_toml(value)}\n".encode()
+    config = folder / "config.toml"
+    config.write_bytes(body if junk is None else body + junk)
+    result = atelier(config, "accounts", "list")  # loads and checks all of config.toml
+    assert "Traceback" not in result.out + result.err
+    assert list(folder.iterdir()) == [config]  # nothing made, whatever the outcome
+    if result.code == 0:
+        return
+    assert result.code == 2, (key, value, result)
+    assert result.err.startswith("error: ") and "config.toml" in result.err, result.err[:300]
+    assert len(result.err) < 2000, (key, len(result.err))

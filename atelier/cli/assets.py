@@ -20,6 +20,8 @@ from atelier.cli.output import (
     print_page_note,
 )
 from atelier.cli.params import ASSET, EPISODE, RUN
+from atelier.kernel.errors import AtelierError
+from atelier.kernel.text import clip, clip_repr
 
 if TYPE_CHECKING:
     from atelier.reader.export import Export
@@ -117,11 +119,24 @@ def export(
 ) -> None:
     """Copy a run's pages, PDFs, sheets, JSON and reader to DIR, each checked against the
     sha256 the store recorded; open DIR/index.html in a browser."""
+    from atelier.config import os_path
     from atelier.reader.export import export_run
 
+    try:
+        os_path(str(directory))
+    except ValueError as exc:
+        raise AtelierError(f"DIR {clip_repr(str(directory))}: {exc}") from None
     studio = studio_of(ctx)
     with studio.open_store() as store:
-        done = export_run(store, studio.workspace.assets_dir, run, directory, force=force)
+        try:
+            done = export_run(store, studio.workspace.assets_dir, run, directory, force=force)
+        except OSError as exc:  # the destination: not writable, not a folder, gone, full
+            raise AtelierError(
+                f"cannot copy to {clip(str(exc.filename or directory))}: "
+                f"{exc.strerror or exc.__class__.__name__}",
+                hint="choose a folder you can write to (new or empty; --force for one that is "
+                "not empty)",
+            ) from None
         proved = write_proofs(studio, store, done)
     if as_json:
         emit_json({"run": done.run_id, "directory": str(done.destination),

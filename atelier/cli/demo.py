@@ -81,6 +81,14 @@ def demo(
     from atelier.studio import Studio
     from atelier.workspace import Workspace
 
+    if workspace is not None:
+        from atelier.config import os_path
+        from atelier.kernel.text import clip_repr
+
+        try:
+            os_path(str(workspace))
+        except ValueError as exc:
+            raise AtelierError(f"--workspace {clip_repr(str(workspace))}: {exc}") from None
     base = studio_of(ctx).config if _has_config(ctx) else Config()
     root = (workspace or ctx.find_root().obj.workspace or Path(
         tempfile.mkdtemp(prefix="atelier-demo-"))).resolve()

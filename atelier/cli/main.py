@@ -88,13 +88,15 @@ def main_options(
     ctx: typer.Context,
     config: Annotated[
         Path,
-        typer.Option("--config", "-c", envvar="ATELIER_CONFIG", help="Path of config.toml."),
+        typer.Option("--config", "-c", envvar="ATELIER_CONFIG",
+                     help="Path of config.toml (here or after the command)."),
     ] = Path("config.toml"),
     workspace: Annotated[
         Path | None,
         typer.Option(
             "--workspace", "-w", envvar="ATELIER_WORKSPACE",
-            help="Studio state folder (default: \\[workspace] path in config, .atelier).",
+            help="Studio state folder (default: \\[workspace] path in config, .atelier); "
+            "here or after the command.",
         ),
     ] = None,
 ) -> None:

@@ -75,7 +75,7 @@ def resume(ctx: typer.Context, run: RunArg, as_json: JsonOption = False) -> None
 
 @run_app.command("status")
 def status(ctx: typer.Context, run: Annotated[int | None, typer.Argument(
-        parser=RUN, metavar="[RUN]", help="Run number (default: the newest).")] = None,
+        parser=RUN, metavar="RUN", help="Run number (default: the newest).")] = None,
            as_json: JsonOption = False) -> None:
     """One run: status, episodes with the prompt hashes they used, audits."""
     studio = studio_of(ctx)
