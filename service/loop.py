@@ -10,7 +10,9 @@ What it acts on, each tick:
 - a run paused at a curation ballot whose window ended, or that every member voted on →
   ``resume`` (it tallies and continues with the winner);
 - a run marked running whose process died (its lock is free), or one this service stopped
-  on SIGTERM → ``resume`` from its checkpoint.
+  on SIGTERM → ``resume`` from its checkpoint;
+- a goal paused by a proposal (``setGoalActive(goal, false)``) → its run stops before its
+  next node and nothing of it is resumed until a proposal makes the goal active again.
 
 Nothing here is remembered only in memory: the goal cursor is a file written atomically,
 the rest is read from the store and the chain each tick, and every action is idempotent
@@ -110,6 +112,7 @@ class StudioService:
         self.stopping = threading.Event()
         self._store: Store | None = None
         self._active: dict[str, threading.Thread] = {}
+        self._stops: dict[str, threading.Event] = {}  # per job: ends its run between nodes
         self._lock = threading.Lock()
 
     # -- the loop ---------------------------------------------------------------------------
@@ -125,6 +128,17 @@ class StudioService:
 
     def stop(self) -> None:
         self.stopping.set()
+        with self._lock:
+            for event in self._stops.values():
+                event.set()
+
+    def _stop_job(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                if key in self._stops and self._active.get(key) is not None \
+                        and self._active[key].is_alive():
+                    log.info("stopping a run: its goal was paused", extra={"fields": {"job": key}})
+                    self._stops[key].set()
 
     def join(self, timeout: float | None = None) -> None:
         for thread in list(self._active.values()):
@@ -190,8 +204,14 @@ class StudioService:
         jobs = []
         waits: dict[int, str] = {}
         domain = None
-        for run in runs:
+        unfinished = [run for run in runs if run.status in ("running", "paused", "stopped")]
+        active = {goal_id: dao.goal(goal_id).active for goal_id in {r.goal_id for r in unfinished}}
+        for run in unfinished:
             run_id = run.id or 0
+            if not active[run.goal_id]:  # paused by a proposal: stop it, resume nothing
+                waits[run_id] = f"goal {run.goal_id} to be resumed by a proposal"
+                self._stop_job(f"resume:{run_id}", f"start:{run.goal_id}")
+                continue
             if run.status == "stopped":
                 jobs.append(Job("resume", run_id, "stopped by the service"))
             elif run.status == "running" and not self._driving(run) \
@@ -235,20 +255,24 @@ class StudioService:
             self._active = {k: t for k, t in self._active.items() if t.is_alive()}
             if job.key in self._active or len(self._active) >= self.max_runs:
                 return False
-            thread = threading.Thread(target=self._run_job, args=(job,), name=job.key,
+            stop = threading.Event()
+            if self.stopping.is_set():
+                stop.set()
+            thread = threading.Thread(target=self._run_job, args=(job, stop), name=job.key,
                                       daemon=True)
             self._active[job.key] = thread
+            self._stops[job.key] = stop
         log.info("job", extra={"fields": {"job": job.kind, "ref": job.ref, "why": job.why}})
         thread.start()
         return True
 
-    def _run_job(self, job: Job) -> None:
+    def _run_job(self, job: Job, stop: threading.Event) -> None:
         from atelier.store.run_lock import RunBusy
         from atelier.workflows.context import RunStopped
         from atelier.workflows.runner import Runner, RunPaused
 
         store = self.store()
-        runner = Runner(self.studio, store, on_event=self._on_event, stop=self.stopping)
+        runner = Runner(self.studio, store, on_event=self._on_event, stop=stop)
         try:
             outcome = (runner.start(goal_id=job.ref) if job.kind == "start"
                        else runner.resume(job.ref))
@@ -257,7 +281,14 @@ class StudioService:
         except RunBusy:
             log.info("run busy in another process", extra={"fields": {"run": job.ref}})
         except RunStopped:
-            log.info("run stopped for shutdown", extra={"fields": {"ref": job.ref}})
+            if not self.stopping.is_set():  # its goal was paused by a proposal
+                for run in store.runs():
+                    if run.status == "stopped" and (job.kind, job.ref) in (
+                            ("resume", run.id), ("start", run.goal_id)):
+                        store.update_run(run.id or 0, message=(
+                            f"goal {run.goal_id} was paused by a proposal: the run continues "
+                            "when a proposal makes the goal active again"))
+            log.info("run stopped between two nodes", extra={"fields": {"job": job.key}})
         except AtelierError as exc:
             self.state.jobs_failed += 1
             log.error("job failed", extra={"fields": {"job": job.kind, "ref": job.ref,

@@ -220,3 +220,55 @@ def test_a_stop_request_ends_the_run_between_nodes_and_resume_finishes_it(
         assert not [c for c in store.calls(1) if c.agent == "layout"]
         assert Runner(studio, store).resume(1).status == "done"
         assert store.run(1).episodes_done == 1
+
+
+def _set_goal_active(config: Path, goal: int, active: bool) -> None:
+    """A proposal pausing (or resuming) a goal, passed by the founding members."""
+    from atelier.governance.lifecycle import Ballot
+    from atelier.governance.lifecycle import pass_proposal as drive
+
+    with studio_at(config).session() as dao:
+        proposal = dao.propose(dev_signer("alice"),
+                               [dao.registry_action("setGoalActive", goal, active)],
+                               f"# {'Resume' if active else 'Pause'} goal {goal}")
+        drive(dao, proposal, [Ballot(dev_signer(m), "for") for m in ("alice", "bob", "carol")],
+              executor=dev_signer("alice"))
+
+
+def test_a_goal_paused_by_proposal_stops_its_run_at_the_next_node_until_resumed(
+        tmp_path: Path) -> None:
+    import threading
+
+    from atelier.testing.cast import respond
+    from atelier.testing.models import scripted_provider
+    from atelier.testing.studio import with_provider
+
+    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    (config.parent / ".atelier" / "service-cursor.json").write_text('{"goal": 0}\n')
+    in_a_call, go_on = threading.Event(), threading.Event()
+
+    def held_once(messages: list) -> str:
+        if not in_a_call.is_set():
+            in_a_call.set()
+            assert go_on.wait(60)
+        return respond(messages)
+
+    with scripted_provider("held", held_once) as name:
+        service = StudioService(with_provider(studio_at(config), name),
+                                config.parent / ".atelier" / "service-cursor.json")
+        assert [j.key for j in service.tick()] == ["start:1"]
+        assert in_a_call.wait(60)  # the run is inside its first node's model call
+        _set_goal_active(config, 1, False)  # the DAO pauses the goal meanwhile
+        service.tick()
+        go_on.set()  # the node in progress finishes; the next one does not start
+        service.join(60)
+        store = service.store()
+        run = store.run(1)
+        assert run.status == "stopped" and "goal 1 was paused by a proposal" in run.message
+        calls = store.count_calls(1)
+        assert tick_and_wait(service) == []  # nothing resumes while the goal is paused
+        assert service.state.waits == {1: "goal 1 to be resumed by a proposal"}
+        _set_goal_active(config, 1, True)
+        assert tick_and_wait(service) == ["resume:1"]
+        assert store.run(1).status == "done" and store.count_calls(1) > calls
+        service.close()
