@@ -11,6 +11,7 @@ their own under a name of their choosing with ``scripted_provider``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -53,4 +54,7 @@ def scripted_provider(name: str, answer: Answer = respond,
             register_provider(name, before)
 
 
-register_provider("scripted", scripted_factory())
+#: A process started by a test (a served studio it kills) may slow the cast down, so that a
+#: kill lands inside a node rather than after the whole run.
+register_provider("scripted", scripted_factory(
+    latency_s=float(os.environ.get("ATELIER_SCRIPTED_LATENCY_S", "0") or 0)))
