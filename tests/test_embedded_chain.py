@@ -483,3 +483,18 @@ def test_a_chain_file_without_chain_data_is_refused(path: Path) -> None:
         conn.execute("DELETE FROM kv")
     with pytest.raises(ChainError, match="holds no chain data"):
         EmbeddedChain.open(path)
+
+
+def test_a_read_only_session_leaves_the_file_byte_for_byte(path: Path) -> None:
+    """Nothing written, nothing stored: a refused or read-only command does not even touch
+    SQLite's header (its change counter), so a workspace can be compared byte for byte."""
+    with EmbeddedChain.open(path) as chain:
+        chain.mine()
+    before = path.read_bytes()
+    with EmbeddedChain.open(path) as chain:
+        chain.w3.eth.get_block("latest")
+        chain.w3.eth.get_balance(dev_signer("alice").address)
+    assert path.read_bytes() == before
+    with EmbeddedChain.open(path) as chain:  # and a session that mines still stores
+        chain.mine()
+    assert path.read_bytes() != before

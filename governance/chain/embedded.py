@@ -210,6 +210,8 @@ class EmbeddedChain(DevChain):
         self._ensure_open()
         conn = self._conn
         new_file = conn is None
+        if not new_file and self._unchanged():
+            return  # a read-only command leaves the file's bytes as they were
         try:
             if conn is None:
                 conn = sqlite3.connect(self._path, isolation_level=None)
@@ -242,6 +244,12 @@ class EmbeddedChain(DevChain):
             self._conn = conn
             self._kv.attach(conn)
         self._kv.clear_pending()
+
+    def _unchanged(self) -> bool:
+        """Nothing to store: no key written, no block to index, the clock offset as stored."""
+        return (not self._kv.has_pending and self._index_is_current()
+                and self._indexed_through == self.block_number
+                and self._meta.get("time_offset") == str(self._offset))
 
     def close(self) -> None:
         """Store this command's changes and release the chain. Safe to call twice."""

@@ -69,6 +69,11 @@ class SQLiteKeyValueDB(BaseDB):
         self._pending: dict[bytes, bytes | None] = {}  # None marks a deleted key
         self.closed = False
 
+    @property
+    def has_pending(self) -> bool:
+        """Whether anything was written or deleted since the last flush."""
+        return bool(self._pending)
+
     def attach(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
