@@ -13,7 +13,9 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from atelier.kernel.errors import AtelierError
 
 Outcome = Literal["ok", "invalid", "semantic", "error"]
 
@@ -41,6 +43,28 @@ class CallRecord:
 
 class CallLog(Protocol):
     def record(self, record: CallRecord) -> None: ...
+
+
+@runtime_checkable
+class MeteredCallLog(CallLog, Protocol):
+    """A call log that also holds the calls to a token budget: ``allow`` is asked before
+    every model call and raises ``BudgetExhausted`` when the call could overrun it."""
+
+    def allow(self, agent: str, estimated_tokens: int) -> None: ...
+
+
+class BudgetExhausted(AtelierError):
+    """A model call would overrun the goal's token budget: nothing was sent."""
+
+    def __init__(self, *, goal_id: int, budget: int, spent: int, needed: int,
+                 agent: str) -> None:
+        super().__init__(
+            f"goal {goal_id}'s token budget is spent: {spent:,} of {budget:,} tokens used, "
+            f"and the {agent} agent's next call may need up to {needed:,}",
+            hint=f"members can raise it: `atelier budget propose {goal_id} --tokens "
+            f"{max(budget * 2, spent + needed * 10):,}`".replace(",", "") + ", then vote; "
+            "`atelier run resume RUN` (or the service) continues where the run stopped")
+        self.goal_id, self.budget, self.spent, self.needed = goal_id, budget, spent, needed
 
 
 class MemoryCallLog:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from atelier.agents.calls import CallLog, CallRecord, Outcome
+from atelier.agents.calls import CallLog, CallRecord, MeteredCallLog, Outcome
 from atelier.kernel.errors import AtelierError
 from atelier.kernel.redact import scrub
 
@@ -33,6 +33,8 @@ Check = Callable[[T], list[str]]
 Narrowing = Callable[[str | None, dict[str, Any]], dict[str, Any] | None]
 
 DEFAULT_ATTEMPTS = 3
+#: What a budget reserves for a reply when the prompt file sets no max_tokens.
+DEFAULT_MAX_TOKENS = 1024
 _MAX_PROBLEMS_SHOWN = 6
 
 
@@ -113,7 +115,15 @@ def generate(
 
     from atelier.agents.models.factory import usage_of
 
+    # What a call may cost, asked of a metered log before each attempt: the prompt (~3
+    # characters a token, on the high side) plus the most the model may write.
+    estimate = sum(len(str(m.content)) for m in messages) // 3 + (
+        prompt.model.params.max_tokens or DEFAULT_MAX_TOKENS)
     for attempt in range(1, max_attempts + 1):  # noqa: B007 - read by finish()
+        if isinstance(log, MeteredCallLog):
+            # this call's earlier attempts are not in the log yet: count them here
+            log.allow(agent, estimate + len("\n".join(problems)) // 3 + prompt_tokens
+                      + completion_tokens)
         try:
             reply = runnable.invoke(messages)
         except AtelierError as exc:

@@ -42,6 +42,18 @@ def transact(
                  timeout)
 
 
+def send_value(chain: Chain, signer: Signer, to: str, wei: int, *, action: str,
+               timeout: float = 120) -> TxReceipt:
+    """Send ``wei`` to ``to`` (income to the treasury, a payment), nothing else."""
+
+    def build(params: dict[str, Any]) -> dict[str, Any]:
+        tx = {**params, "to": to, "value": wei, "gasPrice": chain.w3.eth.gas_price}
+        tx["gas"] = chain.w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
+        return tx
+
+    return _send(chain, signer, build, action, None, timeout)
+
+
 def deploy(
     chain: Chain, signer: Signer, contract: Any, *args: Any, action: str, timeout: float = 120
 ) -> TxReceipt:

@@ -12,7 +12,8 @@ What it acts on, each tick:
 - a run marked running whose process died (its lock is free), or one this service stopped
   on SIGTERM → ``resume`` from its checkpoint;
 - a goal paused by a proposal (``setGoalActive(goal, false)``) → its run stops before its
-  next node and nothing of it is resumed until a proposal makes the goal active again.
+  next node and nothing of it is resumed until a proposal makes the goal active again;
+- a run paused on its goal's token budget whose budget a proposal raised → ``resume``.
 
 Nothing here is remembered only in memory: the goal cursor is a file written atomically,
 the rest is read from the store and the chain each tick, and every action is idempotent
@@ -204,15 +205,22 @@ class StudioService:
         jobs = []
         waits: dict[int, str] = {}
         domain = None
-        unfinished = [run for run in runs if run.status in ("running", "paused", "stopped")]
-        active = {goal_id: dao.goal(goal_id).active for goal_id in {r.goal_id for r in unfinished}}
+        unfinished = [run for run in runs
+                      if run.status in ("running", "paused", "stopped", "budget")]
+        goals = {goal_id: dao.goal(goal_id) for goal_id in {r.goal_id for r in unfinished}}
         for run in unfinished:
             run_id = run.id or 0
-            if not active[run.goal_id]:  # paused by a proposal: stop it, resume nothing
+            goal = goals[run.goal_id]
+            if not goal.active:  # paused by a proposal: stop it, resume nothing
                 waits[run_id] = f"goal {run.goal_id} to be resumed by a proposal"
                 self._stop_job(f"resume:{run_id}", f"start:{run.goal_id}")
                 continue
-            if run.status == "stopped":
+            if run.status == "budget":
+                if goal.token_budget >= (run.budget_needed or 0):
+                    jobs.append(Job("resume", run_id, f"goal {goal.id}'s budget was raised"))
+                else:
+                    waits[run_id] = f"a budget proposal for goal {goal.id}"
+            elif run.status == "stopped":
                 jobs.append(Job("resume", run_id, "stopped by the service"))
             elif run.status == "running" and not self._driving(run) \
                     and not self.studio.run_is_live(run_id):

@@ -220,9 +220,15 @@ def m004_provenance(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE episodes ADD COLUMN provenance_leaves JSON"))
 
 
+def m005_run_budget(conn: Connection) -> None:
+    """The token budget a run paused on its goal's budget needs before it can go on."""
+    conn.execute(text("ALTER TABLE runs ADD COLUMN budget_needed BIGINT"))
+
+
 #: In order; append only.
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_members,
-                                                  m003_contributions, m004_provenance]
+                                                  m003_contributions, m004_provenance,
+                                                  m005_run_budget]
 
 
 def migrate(conn: Connection) -> list[str]:

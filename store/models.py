@@ -50,11 +50,14 @@ class Run(SQLModel, table=True):
     goal_title: str
     episodes_planned: int
     audit_every: int
-    status: str  # "running" | "paused" | "stopped" | "failed" | "done"
+    #: "running" | "paused" | "budget" (paused on its goal's) | "stopped" | "failed" | "done"
+    status: str
     message: str = ""  # why paused/failed, shown to the operator
     episodes_done: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: With status "budget": the goal budget (tokens) the run needs to go on.
+    budget_needed: int | None = Field(default=None, sa_type=BigInteger)
 
     @property
     def thread_id(self) -> str:

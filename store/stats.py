@@ -56,6 +56,15 @@ class StoreStats:
             rows = session.exec(query.group_by(ModelCall.run_id)).all()
         return {int(run_id): int(tokens or 0) for run_id, tokens in rows}
 
+    def tokens_by_goal(self, goal_id: int) -> int:
+        """Model tokens every run of the goal has used: what its budget is held to."""
+        query = (select(func.coalesce(func.sum(ModelCall.prompt_tokens
+                                                + ModelCall.completion_tokens), 0))
+                 .select_from(ModelCall).join(Run, Run.id == ModelCall.run_id)
+                 .where(Run.goal_id == goal_id))
+        with self._session() as session:
+            return int(session.exec(query).one())
+
     def count_published(self) -> int:
         """Episodes published, over every run."""
         with self._session() as session:

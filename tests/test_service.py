@@ -302,3 +302,22 @@ def test_a_goal_paused_by_proposal_stops_its_run_at_the_next_node_until_resumed(
         assert tick_and_wait(service) == ["resume:1"]
         assert store.run(1).status == "done" and store.count_calls(1) > calls
         service.close()
+
+
+def test_a_run_paused_on_its_budget_resumes_when_a_proposal_raises_it(tmp_path: Path) -> None:
+    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    ok(atelier(config, "goal", "propose", "--title", "Tight", "--brief", lighthouse.BRIEF,
+               "--episodes", "1", "--audit-every", "1", "--token-budget", "2500"))
+    service = service_for(config)
+    assert tick_and_wait(service) == []  # goals 1 and 2 (proposed, not yet executed): none new
+    pass_proposal(config, 2)
+    assert tick_and_wait(service) == ["start:2"]
+    store = service.store()
+    assert store.run(1).status == "budget"
+    assert tick_and_wait(service) == []
+    assert service.state.waits == {1: "a budget proposal for goal 2"}
+    ok(atelier(config, "budget", "propose", "2", "--tokens", "500000"))
+    pass_proposal(config, 3)
+    assert tick_and_wait(service) == ["resume:1"]
+    assert store.run(1).status == "done"
+    service.close()

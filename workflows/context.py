@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from atelier.governance.member_messages import StudioDomain
     from atelier.pictures.settings import PicturesSettings
     from atelier.store.database import Store
+    from atelier.workflows.budget import GoalBudget
 
 
 class WorkflowError(AtelierError):
@@ -135,6 +136,7 @@ class RunContext:
     stop: threading.Event | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _prompts: dict[str, PromptFile] = field(default_factory=dict, repr=False, compare=False)
+    _budgets: dict[int, GoalBudget] = field(default_factory=dict, repr=False, compare=False)
 
     def load_studio(self) -> StudioServices:
         """The studio of ``config_path`` / ``workspace``, for callers that pass only those
@@ -156,6 +158,19 @@ class RunContext:
             if self.store is None:
                 self.store = studio.open_store()
             return self.store
+
+    def budget_of_run(self, run_id: int) -> GoalBudget:
+        """The token budget the run's model calls are held to (its goal's), kept per run."""
+        from atelier.workflows.budget import GoalBudget
+
+        with self._lock:
+            cached = self._budgets.get(run_id)
+        if cached is not None:
+            return cached
+        store = self.get_store()
+        budget = GoalBudget(self.get_studio(), store, store.run(run_id).goal_id)
+        with self._lock:
+            return self._budgets.setdefault(run_id, budget)
 
     def agent(self, agent: str, prompt_hash: str, log: CallLog) -> AgentContext:
         """The agent with the prompt version governance approved (by content hash)."""

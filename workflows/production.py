@@ -27,11 +27,16 @@ if TYPE_CHECKING:
 
 # -- helpers shared by the nodes ---------------------------------------------------------------
 class _ReportedCalls:
-    """The run's call log, plus a progress event per call."""
+    """The run's call log, plus a progress event per call; it holds the calls to the goal's
+    token budget (``MeteredCallLog``)."""
 
     def __init__(self, context: RunContext, run_id: int, episode: int | None) -> None:
         self._sink = context.get_store().call_log(run_id, episode)
         self._episode = episode
+        self._budget = context.budget_of_run(run_id)
+
+    def allow(self, agent: str, estimated_tokens: int) -> None:
+        self._budget.allow(agent, estimated_tokens)
 
     def record(self, record: CallRecord) -> None:
         self._sink.record(record)

@@ -17,6 +17,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from atelier.agents.calls import BudgetExhausted
 from atelier.governance.proposal_state import ProposalState
 from atelier.kernel.errors import AtelierError
 from atelier.kernel.redact import scrub
@@ -104,11 +105,19 @@ class Runner:
         # One process drives a run at a time: two resumes at once would both make the next
         # episode (and count its model calls twice in the audit).
         with self.studio.run_lock(run.id or 0):
-            return self._resume(self.store.run(run.id or 0))
+            run = self.store.run(run.id or 0)
+            outcome = self._resume(run)
+        if run.status == "budget" and outcome.status == "budget":  # raised, not enough
+            raise RunPaused(f"still paused: {outcome.run.message.split('; ')[0]}",
+                            hint=f"propose more: `atelier budget propose {run.goal_id} "
+                            "--tokens N --as NAME`, then vote, queue and execute it")
+        return outcome
 
     def _resume(self, run: Run) -> RunOutcome:
         from langgraph.types import Command
 
+        if run.status == "budget":
+            self._check_budget(run)
         with self._graph() as graph:  # one compiled graph for the look and the drive
             snapshot = graph.get_state(self._config(run))
             if snapshot.interrupts:
@@ -197,7 +206,7 @@ class Runner:
         """Run the graph to its next pause or its end (on ``graph``, the caller's compiled
         graph and open checkpointer, or a new one)."""
         config = self._config(run)
-        self.store.update_run(run.id, status="running", message="")
+        self.store.update_run(run.id, status="running", message="", budget_needed=None)
         try:
             with nullcontext(graph) if graph is not None else self._graph() as compiled:
                 # invoke, not stream: LangGraph 1.2's stream consumer takes a thread of the
@@ -207,6 +216,11 @@ class Runner:
         except RunStopped as exc:
             self.store.update_run(run.id, status="stopped", message=exc.message)
             raise
+        except BudgetExhausted as exc:  # a pause, not a failure: no call was sent
+            run = self.store.update_run(run.id, status="budget",
+                                        message=f"{exc.message}; {exc.hint}",
+                                        budget_needed=exc.spent + exc.needed)
+            return RunOutcome(run, None)
         except BaseException as exc:
             self.store.update_run(run.id, status="failed", message=_failure(exc))
             raise
@@ -249,6 +263,19 @@ class Runner:
 
             release_claims(self.store, audit)
         return state
+
+    def _check_budget(self, run: Run) -> None:
+        """A run paused on its budget goes on once a proposal left some to spend."""
+        from atelier.workflows.budget import GoalBudget
+
+        budget = GoalBudget(self.studio, self.store, run.goal_id).budget(fresh=True)
+        needed = run.budget_needed or 0
+        if budget < needed:
+            raise RunPaused(
+                f"still paused: goal {run.goal_id}'s token budget is {budget:,}; the run "
+                f"needs at least {needed:,} to go on",
+                hint=f"propose more: `atelier budget propose {run.goal_id} --tokens "
+                f"{max(needed, budget * 2)} --as NAME`, then vote, queue and execute it")
 
     def _closed_ballot(self, run: Run, ballot_id: int) -> Ballot:
         from atelier.workflows.curation import BallotOpen, close_if_due

@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from atelier.cli import assets as asset_cmds
 from atelier.cli import audits as audit_cmds
+from atelier.cli import budget as budget_cmds
 from atelier.cli import chain as chain_cmds
 from atelier.cli import dao as dao_cmds
 from atelier.cli import demo as demo_cmds
@@ -124,6 +125,7 @@ app.add_typer(member_cmds.reviews_app, name="reviews")
 app.add_typer(member_cmds.curate_app, name="curate")
 app.add_typer(member_cmds.members_app, name="members")
 app.command("serve")(serve_cmds.serve)
+app.add_typer(budget_cmds.budget_app, name="budget")
 
 
 def hoist_global_options(args: list[str]) -> list[str]:

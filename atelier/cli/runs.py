@@ -27,7 +27,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 RunArg = Annotated[int, typer.Argument(parser=RUN, metavar="RUN",
                                         help="Run number (as shown by `atelier run list`).")]
 STATUS_STYLE = {"running": "cyan", "paused": "yellow", "failed": "red", "done": "green",
-                "interrupted": "red", "stopped": "yellow"}
+                "interrupted": "red", "stopped": "yellow", "budget": "yellow"}
 
 
 @contextmanager

@@ -92,6 +92,11 @@ contract StudioRegistry is Ownable {
     /// @param tokenBudget Model-token budget allotted to the goal.
     event GoalCreated(uint256 indexed goalId, bytes32 contentHash, uint32 episodes, uint32 auditEvery, uint256 tokenBudget);
 
+    /// @notice A goal's model-token budget was set (a budget proposal).
+    /// @param goalId The goal's id.
+    /// @param tokenBudget The goal's new budget.
+    event GoalBudgetChanged(uint256 indexed goalId, uint256 tokenBudget);
+
     /// @notice A goal was activated or paused (emitted on every call, even if unchanged).
     /// @param goalId The goal's id.
     /// @param active The goal's new status.
@@ -189,6 +194,15 @@ contract StudioRegistry is Ownable {
         _requireGoal(goalId);
         _goals[goalId].active = active;
         emit GoalStatusChanged(goalId, active);
+    }
+
+    /// @notice Set a goal's model-token budget: what its runs may spend on model calls.
+    /// @param goalId The goal's id; reverts {GoalNotFound} if unknown.
+    /// @param tokenBudget The goal's new budget, in model tokens.
+    function setGoalBudget(uint256 goalId, uint256 tokenBudget) external onlyOwner {
+        _requireGoal(goalId);
+        _goals[goalId].tokenBudget = tokenBudget;
+        emit GoalBudgetChanged(goalId, tokenBudget);
     }
 
     /// @notice Number of goals created so far (also the highest goal id).
