@@ -209,13 +209,14 @@ def is_name(text: str) -> bool:
     """One to five words, each capitalised letters (with ' - or a final .), connecting
     particles allowed: "Mara", "Old Tom", "Anne-Marie O'Neil", "Captain of the Guard"."""
     parts = text.split(" ")
-    if not 1 <= len(parts) <= 5 or parts[0] in _NAME_PARTICLES:
+    if not 1 <= len(parts) <= 5 or (parts[0].lower() in _NAME_PARTICLES and len(parts) == 1):
         return False
-    for part in parts:
+    for part in parts[1:] if parts[0] == "The" else parts:
         if part in _NAME_PARTICLES:
             continue
         core = part.removesuffix(".").replace("-", "").replace("'", "").replace(APOSTROPHE, "")
-        if not (core.isalpha() and part[0].isupper()):
+        # Capitalised, not shouted: "DNEBU" is debris, "JJ" is a name.
+        if not (core.isalpha() and part[0].isupper()) or (core.isupper() and len(core) > 3):
             return False
     return True
 

@@ -25,6 +25,7 @@ from pydantic import (
 
 from atelier.agents import AGENTS
 from atelier.agents.models.settings import ModelSettings, Provider, check_provider
+from atelier.agents.readability import ReadabilitySettings
 from atelier.kernel.durations import parse_duration
 from atelier.kernel.errors import ConfigError
 from atelier.pictures.settings import PicturesSettings
@@ -205,6 +206,8 @@ class Config(_Section):
     workflow: WorkflowConfig = WorkflowConfig()
     curation: CurationConfig = CurationConfig()
     audit: AuditConfig = AuditConfig()
+    #: When model-written text is sent back to the model, and what the review reports.
+    readability: ReadabilitySettings = ReadabilitySettings()
     reputation: ReputationConfig = ReputationConfig()
     #: Who paints the panels: the drawn staging (offline) or an OpenAI-compatible images API.
     pictures: PicturesSettings = PicturesSettings()
