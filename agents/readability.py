@@ -67,7 +67,8 @@ class ReadabilitySettings(BaseModel):
     #: them the most readable valid reply is kept and the review reports what is wrong.
     #: 0 only reports.
     retries: Annotated[int, Field(ge=0, le=5)] = 1
-    #: A field of three words or more needs this share of dictionary words (by letters).
+    #: A field of three words or more (or one long word) needs this share of dictionary
+    #: words, weighted by their letters.
     min_word_share: Annotated[float, Field(ge=0, le=1)] = 0.8
     #: A panel's action needs this many words to say what we see.
     min_action_words: Annotated[int, Field(ge=0, le=20)] = 3
@@ -236,10 +237,16 @@ def field_findings(score: FieldScore, settings: ReadabilitySettings) -> list[Fin
         if not score.junk and not is_name(field.text.strip()):
             found.append(Finding("name_shape", where, f"{quoted} is not a name: write one to "
                                  "four capitalised words, such as 'Mara' or 'Old Tom'"))
-    elif score.words >= 3 and score.word_share < settings.min_word_share:
+    elif _long_enough(score) and score.word_share < settings.min_word_share:
         found.append(Finding("unknown_words", where, f"only {score.word_share:.0%} of "
                              f"{quoted} is English words; write plain English words"))
     return found
+
+
+def _long_enough(score: FieldScore) -> bool:
+    """Three words, or one long made-up word ("Giraffoats"); a line of dialogue may be a
+    short cry ("Aaargh!") that no dictionary has."""
+    return score.words >= 3 or (score.letters >= 8 and not score.field.path.endswith("text"))
 
 
 def measure_fields(value: BaseModel | Mapping[str, Any], vocabulary: Vocabulary,

@@ -250,3 +250,10 @@ def test_a_run_reports_unreadable_text_in_its_review_and_audit(tmp_path: Path) -
     row = next(line for line in report.splitlines() if line.startswith("| scriptwriter |")
                and "%" in line)
     assert "| 1 (" in row  # one junk field of the scriptwriter's
+
+
+def test_one_long_made_up_word_is_measured_but_a_short_cry_is_not() -> None:
+    assert kinds("Giraffoats.") == {"unknown_words"}
+    assert kinds("Weatherproof gear.") == set()
+    score = score_field(TextField("panels.0.dialogue.0.text", "prose", "Aaaargh!"), Vocabulary())
+    assert field_findings(score, SETTINGS) == []
