@@ -218,18 +218,24 @@ def _readability_section(stats: dict[str, ReadabilityStats]) -> list[str]:
     if not stats:
         return []
     lines = ["", "## Readability", "",
-             "| agent | text fields | dictionary words | junk fields | word loops | "
-             "repeated lines | short actions | other findings |",
-             "|---|---:|---:|---:|---:|---:|---:|---|"]
-    shown = ("junk", "word_loop", "repeated_line", "short_action", "unknown_words")
+             "| agent | fields | words known | junk | loops | repeated lines | short actions |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    shown = ("junk", "word_loop", "repeated_line", "short_action")
+    others = []
     for agent, s in stats.items():
         share = "-" if s.word_share is None else f"{s.word_share:.1%}"
         junk = f"{s.junk_fields}" + (f" ({s.junk_share:.0%})" if s.junk_share else "")
-        other = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in
-                          sorted(s.findings.items()) if kind not in shown) or "-"
         lines.append(f"| {agent} | {s.fields} | {share} | {junk} | {s.count('word_loop')} | "
-                     f"{s.count('repeated_line')} | {s.count('short_action')} | {other} |")
-    lines += ["", "Dictionary words are weighted by length; the layout agent writes no text."]
+                     f"{s.count('repeated_line')} | {s.count('short_action')} |")
+        other = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in
+                          sorted(s.findings.items()) if kind not in shown)
+        if other:
+            others.append(f"- {agent}: {other}")
+    lines += ["", "Fields: the text fields the agent wrote; words known: the share of "
+              "dictionary words (and the story's names), weighted by length; junk: fields with "
+              "junk characters. The layout agent writes no text."]
+    if others:
+        lines += ["", "Other readability findings:", "", *others]
     return lines
 
 
