@@ -126,7 +126,7 @@ def dictionary() -> frozenset[str]:
 
 class Vocabulary:
     """The dictionary plus words the story itself makes known: the brief's, and the names
-    of the bible's characters (Mara is not in a dictionary, but she is in the story)."""
+    of the bible's characters (a made-up name is in no dictionary, but it is in the story)."""
 
     def __init__(self, extra: Iterable[str] = ()) -> None:
         self.words = dictionary()

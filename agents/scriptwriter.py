@@ -214,7 +214,7 @@ def only_ids(ids: list[str]) -> Narrowing:
 
 def story_vocabulary(brief: Brief, bible: SeriesBible | None = None) -> Vocabulary:
     """Words the story makes known beside the dictionary: the brief's, and the bible's
-    title and names (Mara is in no dictionary, but she is in the story)."""
+    title and names (a made-up name is in no dictionary, but it is in the story)."""
     extra = [brief.title, brief.brief]
     if bible is not None:
         extra += [bible.title, *(c.name for c in bible.characters)]
