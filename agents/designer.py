@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from atelier.agents.context import AgentContext
+from atelier.agents.readability import Vocabulary
 from atelier.agents.scriptwriter import (
     BibleCharacter,
     CharacterId,
@@ -103,5 +104,8 @@ def design_character(
         schema=CharacterSheet,
         check=lambda s: check_sheet(s, character),
         max_attempts=ctx.max_attempts,
+        # The bible's title and names are words of this story, not junk.
+        readable=ctx.readable(Vocabulary([bible.title, *(c.name for c in bible.characters)])),
+        readable_retries=ctx.readability.retries,
         narrow=only_ids([character.id]),
     )

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from atelier.agents.context import AgentContext
+from atelier.agents.readability import Vocabulary
 from atelier.agents.structured import Narrowing, generate
 
 AGENT = "scriptwriter"
@@ -211,6 +212,15 @@ def only_ids(ids: list[str]) -> Narrowing:
     return narrow
 
 
+def story_vocabulary(brief: Brief, bible: SeriesBible | None = None) -> Vocabulary:
+    """Words the story makes known beside the dictionary: the brief's, and the bible's
+    title and names (a made-up name is in no dictionary, but it is in the story)."""
+    extra = [brief.title, brief.brief]
+    if bible is not None:
+        extra += [bible.title, *(c.name for c in bible.characters)]
+    return Vocabulary(extra)
+
+
 # -- the agent -------------------------------------------------------------------------------
 def write_bible(ctx: AgentContext, brief: Brief) -> SeriesBible:
     """The series bible: title, logline, world, characters with stable ids, arc."""
@@ -224,6 +234,8 @@ def write_bible(ctx: AgentContext, brief: Brief) -> SeriesBible:
         schema=SeriesBible,
         check=check_bible,
         max_attempts=ctx.max_attempts,
+        readable=ctx.readable(story_vocabulary(brief)),
+        readable_retries=ctx.readability.retries,
     )
 
 
@@ -269,6 +281,8 @@ def write_outline(
         schema=EpisodeOutline,
         check=lambda o: check_outline(o, bible),
         max_attempts=ctx.max_attempts,
+        readable=ctx.readable(story_vocabulary(brief, bible)),
+        readable_retries=ctx.readability.retries,
         narrow=only_ids([c.id for c in bible.characters]),
     )
 
@@ -283,6 +297,7 @@ def write_panels(
 ) -> EpisodeScript:
     """The panels of each scene of ``outline``, numbered across the episode."""
     common = _common(brief, bible, number, previous_summaries)
+    readable = ctx.readable(story_vocabulary(brief, bible))
     scenes: list[Scene] = []
     next_number = 1
     for index, beat in enumerate(outline.scenes):
@@ -302,6 +317,8 @@ def write_panels(
             schema=ScenePanels,
             check=lambda s: check_scene(s, bible),
             max_attempts=ctx.max_attempts,
+            readable=readable,
+            readable_retries=ctx.readability.retries,
             narrow=only_ids(beat.characters),
         )
         panels = []

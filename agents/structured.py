@@ -4,6 +4,10 @@ The recipe for small models (DESIGN.md, agents/): grammar-constrained decoding w
 backend has it, pydantic validation, at most N attempts with the problems fed back to the
 model, then semantic checks. After the last attempt the caller gets ``AgentOutputError`` —
 never a half-valid object. Every call, good or bad, is written to the call log.
+
+Readability (``atelier.agents.readability``) is checked last and retried the same way, but
+it never fails a call: once its own retries (or the attempts) are spent, the most readable
+valid reply is kept, its problems stay in the call log and the review reports them.
 """
 
 from __future__ import annotations
@@ -73,6 +77,8 @@ def generate(
     check: Check[T] | None = None,
     narrow: Narrowing | None = None,
     max_attempts: int = DEFAULT_ATTEMPTS,
+    readable: Check[T] | None = None,
+    readable_retries: int = 0,
 ) -> T:
     """Render ``prompt`` with ``inputs``, call the model for a ``schema`` object, validate,
     retry with feedback, check semantics; log the call; return the object or raise.
@@ -80,6 +86,9 @@ def generate(
     ``narrow`` tightens the JSON schema sent to the backend for this one call (say, the
     character ids that exist as an enum), so grammar-constrained decoding cannot produce
     what the semantic check would reject; validation and checks still run on every reply.
+
+    ``readable`` lists a valid reply's unreadable fields; they are fed back like any problem
+    at most ``readable_retries`` times, then the valid reply with the fewest is returned.
     """
     messages = _messages(prompt.render(**inputs))
     json_schema = schema.model_json_schema()
@@ -92,6 +101,8 @@ def generate(
     outcome: Outcome = "invalid"
     started = time.perf_counter()
     attempt = 0
+    best: tuple[T, list[str]] | None = None  # the most readable valid reply so far
+    readable_tries = 0
 
     def finish(result: Outcome) -> None:
         params = prompt.model.params.model_dump(exclude_none=True)
@@ -119,7 +130,7 @@ def generate(
     # characters a token, on the high side) plus the most the model may write.
     estimate = sum(len(str(m.content)) for m in messages) // 3 + (
         prompt.model.params.max_tokens or DEFAULT_MAX_TOKENS)
-    for attempt in range(1, max_attempts + 1):  # noqa: B007 - read by finish()
+    for attempt in range(1, max_attempts + 1):
         if isinstance(log, MeteredCallLog):
             # this call's earlier attempts are not in the log yet: count them here
             log.allow(agent, estimate + len("\n".join(problems)) // 3 + prompt_tokens
@@ -159,11 +170,20 @@ def generate(
                 ]
         else:
             problems = check(value) if check else []
-            if not problems:
-                finish("ok")
-                return value
             outcome = "semantic"
-        messages = [*messages, _assistant(output), _feedback(problems)]
+            if not problems:
+                problems = readable(value) if readable else []
+                if best is None or len(problems) < len(best[1]):
+                    best = (value, problems)
+                if not problems or readable_tries >= readable_retries:
+                    break
+                readable_tries += 1
+        if attempt < max_attempts:
+            messages = [*messages, _assistant(output), _feedback(problems)]
+    if best is not None:  # valid: kept even when not every field reads well
+        value, problems = best
+        finish("ok")
+        return value
     finish(outcome)
     raise AgentOutputError(agent, task, attempt, problems, output)
 

@@ -26,6 +26,7 @@ from pydantic import (
 
 from atelier.agents import AGENTS
 from atelier.agents.models.settings import ModelSettings, Provider, check_provider
+from atelier.agents.readability import ReadabilitySettings
 from atelier.kernel.durations import parse_duration
 from atelier.kernel.errors import ConfigError
 from atelier.kernel.text import clip, clip_repr
@@ -251,6 +252,8 @@ class Config(_Section):
     curation: CurationConfig = CurationConfig()
     audit: AuditConfig = AuditConfig()
     service: ServiceConfig = ServiceConfig()
+    #: When model-written text is sent back to the model, and what the review reports.
+    readability: ReadabilitySettings = ReadabilitySettings()
     reputation: ReputationConfig = ReputationConfig()
     #: Who paints the panels: the drawn staging (offline) or an OpenAI-compatible images API.
     pictures: PicturesSettings = PicturesSettings()

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from atelier.agents.context import AgentContext
     from atelier.agents.prompt_file import PromptFile
     from atelier.agents.prompt_store import PromptStore
+    from atelier.agents.readability import ReadabilitySettings
     from atelier.config import Config
     from atelier.governance.accounts import Signer
     from atelier.governance.chain.base import Chain
@@ -94,6 +95,10 @@ class Studio:
     def rewrite_below(self) -> float:
         return self.config.audit.rewrite_below
 
+    @property
+    def readability(self) -> ReadabilitySettings:
+        return self.config.readability
+
     # -- storage ------------------------------------------------------------------------
     @property
     def store_url(self) -> str:
@@ -144,7 +149,8 @@ class Studio:
         handle = chat_model_for(settings, prompt.model.params, provider=prompt.model.provider,
                                 model_name=prompt.model.name)
         return AgentContext(prompt=prompt, handle=handle, log=log,
-                            max_attempts=self.config.agent(agent).max_attempts)
+                            max_attempts=self.config.agent(agent).max_attempts,
+                            readability=self.config.readability)
 
     @contextmanager
     def open_chain(self) -> Iterator[Chain]:

@@ -4,12 +4,25 @@
   xllamacpp, measured alternately in the same run (target ≥ 0.95);
 - schema-valid rate over N seeded calls per agent, after retries (target 100%), and on the
   first attempt;
-- median latency per agent call (retries included).
+- median latency per agent call (retries included);
+- readability (issue 15) of what each agent wrote, over the bench's own ten briefs
+  (``bench.briefs``), seed by seed: dictionary-word share, fields with junk characters,
+  repeated dialogue lines, bibles with two characters or more, speakers outside their
+  panel and every other finding of ``atelier.agents.readability_story``; the median seed
+  and the worst. The scriptwriter writes a bible and its first episode per seed; the
+  designer draws the first character of the brief's hand-written bible; the layout agent
+  writes no text.
+
+``ATELIER_BENCH_SEEDS`` sets the seeds per agent (default 20): the bundled model takes
+~5 s a call on 2 cores.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +33,14 @@ from atelier.agents.layout import lay_out_episode
 from atelier.agents.models.factory import chat_model_for
 from atelier.agents.models.settings import ModelSettings
 from atelier.agents.prompt_file import PromptFile, load_prompt
+from atelier.agents.readability import ReadabilitySettings
+from atelier.agents.readability_story import (
+    Measure,
+    ReadabilityStats,
+    measure_bible,
+    measure_episode,
+    measure_sheet,
+)
 from atelier.agents.scriptwriter import (
     Brief,
     EpisodeScript,
@@ -27,24 +48,14 @@ from atelier.agents.scriptwriter import (
     Scene,
     SeriesBible,
     write_bible,
+    write_episode,
 )
 from atelier.agents.structured import AgentOutputError
+from bench.briefs import BRIEFS
 from bench.throughput import bench_throughput
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
-CALLS_PER_AGENT = 20
-BRIEF = Brief(title="The Lighthouse Keepers", brief="Two keepers on a stormy island find "
-              "out what the sea has been sending them.", episodes=2)
-BIBLE = SeriesBible.model_validate({
-    "title": "The Lighthouse Keepers", "logline": "Two keepers guard a light the sea wants out.",
-    "tone": "mystery", "world": "A rocky island with a tall lighthouse and storms every night.",
-    "characters": [
-        {"id": "mara", "name": "Mara", "role": "protagonist", "look": "Tall, yellow raincoat.",
-         "personality": "Stubborn and curious."},
-        {"id": "tom", "name": "Tom", "role": "mentor", "look": "White beard, blue cap.",
-         "personality": "Gruff but kind."}],
-    "arc": "They learn the storm is a messenger, not an enemy.",
-})
+CALLS_PER_AGENT = int(os.environ.get("ATELIER_BENCH_SEEDS", "20"))
 SCRIPT = EpisodeScript(number=1, title="The First Storm", summary="A storm hits.", scenes=(
     Scene(setting="The lamp room", beat="Tom shows Mara the lamp.", panels=tuple(
         PanelScript(number=i, shot=shot, action=action, characters=["mara"], mood="neutral")
@@ -60,12 +71,46 @@ def _context(prompt: PromptFile, seed: int, log: MemoryCallLog) -> AgentContext:
     return AgentContext(prompt=prompt, handle=handle, log=log)
 
 
-TASKS = {
-    "scriptwriter": lambda ctx: write_bible(ctx, BRIEF),
-    "designer": lambda ctx: design_character(ctx, BIBLE, BIBLE.characters[0],
-                                             ["Mara stares at the sea."]),
-    "layout": lambda ctx: lay_out_episode(ctx, SCRIPT),
-}
+@dataclass
+class Written:
+    """One seed's output of an agent, measured."""
+
+    measures: list[Measure] = field(default_factory=list)
+    characters: int | None = None  # in the bible (scriptwriter)
+    dialogue: int = 0
+    repeated_dialogue: int = 0
+
+
+def _scriptwriter(ctx: AgentContext, seed: int) -> Written:
+    brief, _ = _brief(seed)
+    bible = write_bible(ctx, brief)
+    written = Written([measure_bible(bible, brief, SETTINGS)], len(bible.characters))
+    script = write_episode(ctx, brief, bible, 1, previous_summaries=[])
+    written.measures.append(measure_episode(script, bible, brief, SETTINGS))
+    lines = [" ".join(d.text.lower().split()) for p in script.panels for d in p.dialogue]
+    written.dialogue, written.repeated_dialogue = len(lines), len(lines) - len(set(lines))
+    return written
+
+
+def _designer(ctx: AgentContext, seed: int) -> Written:
+    brief, bible = _brief(seed)
+    character = bible.characters[0]
+    sheet = design_character(ctx, bible, character, [f"{character.name} looks around."])
+    return Written([measure_sheet(sheet, character, bible, brief, SETTINGS)])
+
+
+def _layout(ctx: AgentContext, seed: int) -> Written:
+    lay_out_episode(ctx, SCRIPT)
+    return Written()
+
+
+def _brief(seed: int) -> tuple[Brief, SeriesBible]:
+    return BRIEFS[(seed - 1) % len(BRIEFS)]
+
+
+SETTINGS = ReadabilitySettings()
+TASKS: dict[str, Callable[[AgentContext, int], Written]] = {
+    "scriptwriter": _scriptwriter, "designer": _designer, "layout": _layout}
 
 
 def run(calls: int = CALLS_PER_AGENT) -> dict[str, Any]:
@@ -75,34 +120,112 @@ def run(calls: int = CALLS_PER_AGENT) -> dict[str, Any]:
         prompt = load_prompt(PROMPTS / f"{agent}.prompty")
         log = MemoryCallLog()
         valid = 0
+        seeds: list[dict[str, Any]] = []
         for seed in range(1, calls + 1):
             try:
-                task(_context(prompt, seed, log))
+                written = task(_context(prompt, seed, log), seed)
                 valid += 1
             except AgentOutputError:
-                pass
+                continue
+            if written.measures:
+                seeds.append(_seed_row(seed, written))
         latencies = [r.latency_ms for r in log.records]
         first_try = sum(1 for r in log.records if r.outcome == "ok" and r.attempts == 1)
         agents.append({
-            "agent": agent, "calls": calls, "valid": valid, "valid_rate": valid / calls,
-            "first_attempt_rate": first_try / calls,
+            "agent": agent, "model": log.records[0].model if log.records else None,
+            "calls": calls, "valid": valid, "valid_rate": valid / calls,
+            "first_attempt_rate": first_try / len(log.records) if log.records else 0.0,
             "mean_attempts": statistics.mean(r.attempts for r in log.records),
+            "model_calls": len(log.records),
             "median_latency_ms": statistics.median(latencies),
             "completion_tokens": sum(r.completion_tokens for r in log.records),
+            "readability": _summary(seeds) if seeds else None,
         })
-    return {"name": "agents", "throughput": throughput, "agents": agents}
+    return {"name": "agents", "throughput": throughput, "agents": agents,
+            "briefs": [brief.title for brief, _ in BRIEFS]}
+
+
+def _seed_row(seed: int, written: Written) -> dict[str, Any]:
+    stats = ReadabilityStats.of(written.measures)
+    return {"seed": seed, "brief": _brief(seed)[0].title, "fields": stats.fields,
+            "word_share": stats.word_share, "junk_fields": stats.junk_fields,
+            "junk_share": stats.junk_share, "findings": stats.findings,
+            "characters": written.characters, "dialogue": written.dialogue,
+            "repeated_dialogue": written.repeated_dialogue}
+
+
+def _summary(seeds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pooled over all seeds, the median seed, and the worst seed by each measure."""
+    fields = sum(s["fields"] for s in seeds)
+    junk = sum(s["junk_fields"] for s in seeds)
+    shares = [s["word_share"] for s in seeds if s["word_share"] is not None]
+    junk_shares = [s["junk_share"] or 0.0 for s in seeds]
+    dialogue = sum(s["dialogue"] for s in seeds)
+    findings: dict[str, int] = {}
+    for s in seeds:
+        for kind, count in s["findings"].items():
+            findings[kind] = findings.get(kind, 0) + count
+    bibles = [s["characters"] for s in seeds if s["characters"] is not None]
+    worst_words = min(seeds, key=lambda s: s["word_share"] if s["word_share"] is not None
+                      else 1.0)
+    worst_junk = max(seeds, key=lambda s: s["junk_share"] or 0.0)
+    return {
+        "seeds": len(seeds), "fields": fields, "junk_share": junk / fields if fields else None,
+        "median_word_share": statistics.median(shares) if shares else None,
+        "median_junk_share": statistics.median(junk_shares),
+        "worst_word_share": {"seed": worst_words["seed"], "brief": worst_words["brief"],
+                             "value": worst_words["word_share"]},
+        "worst_junk_share": {"seed": worst_junk["seed"], "brief": worst_junk["brief"],
+                             "value": worst_junk["junk_share"]},
+        "repeated_dialogue_share": (sum(s["repeated_dialogue"] for s in seeds) / dialogue
+                                    if dialogue else None),
+        "bibles_with_two_characters": (sum(c >= 2 for c in bibles) / len(bibles)
+                                       if bibles else None),
+        "speakers_outside_panel": findings.get("speaker_absent", 0),
+        "findings": findings, "per_seed": seeds,
+    }
 
 
 def table(result: dict[str, Any]) -> list[list[str]]:
     t = result["throughput"]
     rows = [["measure", "value", "target"],
-            ["tokens/s wrapper / raw xllamacpp", f"{t['wrapper_over_raw']:.3f}", "≥ 0.95"],
-            ["tokens/s wrapper", f"{t['wrapper']['tokens_per_s']:.1f}", ""],
-            ["tokens/s raw", f"{t['raw']['tokens_per_s']:.1f}", ""]]
+             ["tokens/s wrapper / raw xllamacpp", f"{t['wrapper_over_raw']:.3f}", "≥ 0.95"],
+             ["tokens/s wrapper", f"{t['wrapper']['tokens_per_s']:.1f}", ""],
+             ["tokens/s raw", f"{t['raw']['tokens_per_s']:.1f}", ""]]
     for a in result["agents"]:
         rows.append([f"{a['agent']}: schema-valid after retries", f"{a['valid_rate']:.0%} "
                      f"({a['valid']}/{a['calls']})", "100%"])
         rows.append([f"{a['agent']}: valid on first attempt", f"{a['first_attempt_rate']:.0%}",
                      ""])
         rows.append([f"{a['agent']}: median latency", f"{a['median_latency_ms']:.0f} ms", ""])
+        rows += _readability_rows(a["agent"], a.get("readability"))
+    return rows
+
+
+def _readability_rows(agent: str, r: dict[str, Any] | None) -> list[list[str]]:
+    if not r:
+        return []
+
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1%}"
+
+    def worst(entry: dict[str, Any]) -> str:
+        return f"{pct(entry['value'])} (seed {entry['seed']}, {entry['brief']})"
+
+    rows = [
+        [f"{agent}: dictionary words, median seed", pct(r["median_word_share"]), "≥ 97%"],
+        [f"{agent}: dictionary words, worst seed", worst(r["worst_word_share"]), ""],
+        [f"{agent}: fields with junk, all seeds", pct(r["junk_share"]), "≤ 2%"],
+        [f"{agent}: fields with junk, median seed", pct(r["median_junk_share"]), ""],
+        [f"{agent}: fields with junk, worst seed", worst(r["worst_junk_share"]), ""],
+    ]
+    if r["bibles_with_two_characters"] is not None:
+        rows += [
+            [f"{agent}: repeated dialogue lines", pct(r["repeated_dialogue_share"]), "≤ 5%"],
+            [f"{agent}: bibles with ≥ 2 characters", pct(r["bibles_with_two_characters"]),
+             "≥ 90%"],
+            [f"{agent}: speakers outside their panel", str(r["speakers_outside_panel"]), "0"],
+        ]
+    found = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in sorted(r["findings"].items()))
+    rows.append([f"{agent}: findings over {r['seeds']} seeds", found or "none", ""])
     return rows

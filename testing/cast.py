@@ -25,14 +25,27 @@ def _text(messages: list[BaseMessage]) -> str:
     return "\n".join(str(m.content) for m in messages)
 
 
-def _panels(cast: list[str]) -> dict[str, Any]:
+#: Each scene's two panels: (action, caption) and (action, spoken line). Scenes differ, so
+#: an episode repeats no line (the readability measure reports repeated lines).
+_SCENES = [
+    (("Rain lashes the tower.", "That night."),
+     ("The keeper raises a lantern.", "Hold the light steady.")),
+    (("Waves break on the rocks below the lighthouse.", "Later, by the water."),
+     ("The keeper points at a green glow under the sea.", "Look, down there!")),
+    (("Storm clouds roll over the island.", "At dawn."),
+     ("The keeper climbs the stairs to the lamp.", "The light must not go out.")),
+]
+
+
+def _panels(cast: list[str], scene: int = 1) -> dict[str, Any]:
+    (action, caption), (second, line) = _SCENES[(scene - 1) % len(_SCENES)]
     speaker = cast[0]
     return {"panels": [
-        {"shot": "wide", "action": "Rain lashes the tower.", "characters": cast,
-         "mood": "determined", "dialogue": [], "caption": "That night."},
-        {"shot": "medium", "action": "The keeper raises a lantern.", "characters": cast,
+        {"shot": "wide", "action": action, "characters": cast,
+         "mood": "determined", "dialogue": [], "caption": caption},
+        {"shot": "medium", "action": second, "characters": cast,
          "mood": "neutral",
-         "dialogue": [{"speaker": speaker, "text": "Hold the light steady.",
+         "dialogue": [{"speaker": speaker, "text": line,
                        "style": "speech"}], "caption": ""},
     ]}
 
@@ -51,7 +64,9 @@ def respond(messages: list[BaseMessage]) -> str:
     if (editor := editor_answer(messages)) is not None:
         return editor
     if match := re.search(r"Characters in this scene: (.+)", text):
-        return json.dumps(_panels([c.strip() for c in match.group(1).split(",")]))
+        scene = re.search(r"Now write scene (\d+)", text)
+        return json.dumps(_panels([c.strip() for c in match.group(1).split(",")],
+                                  int(scene.group(1)) if scene else 1))
     if match := re.search(r'\(id "([a-z_]+)"\)', text):
         return json.dumps(lighthouse.sheet(match.group(1)))
     if numbers := re.findall(r"^- panel (\d+) \(", text, re.MULTILINE):

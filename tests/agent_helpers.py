@@ -46,8 +46,9 @@ def panels(*specs: tuple[str, list[str]]) -> dict[str, Any]:
     return {"panels": [
         {"shot": "medium", "action": action, "characters": speakers or ["mara"],
          "mood": "neutral",
-         "dialogue": [{"speaker": s, "text": f"Line by {s}.", "style": "speech"}
-                      for s in speakers],
+         # Prose names the speaker as a person does: "Old Tom", not the id "old_tom".
+         "dialogue": [{"speaker": s, "text": f"Line by {s.replace('_', ' ').title()}.",
+                       "style": "speech"} for s in speakers],
          "caption": ""}
         for action, speakers in specs
     ]}

@@ -34,6 +34,7 @@ PERSON, EDITOR = "person", "editor"
 
 if TYPE_CHECKING:
     from atelier.agents.prompt_file import PromptFile
+    from atelier.agents.readability_story import ReadabilityStats
     from atelier.governance.proposals import Proposal
     from atelier.store.database import Store
     from atelier.store.models import Audit, ModelCall, Run
@@ -137,6 +138,8 @@ class AuditReport:
     notes: tuple[str, ...] = ()
     #: The reputation section: the rule, and the power table before and after the proposal.
     reputation: tuple[str, ...] = ()
+    #: Per agent that writes text: its texts in this window, measured for readability.
+    readability: dict[str, ReadabilityStats] = field(default_factory=dict)
 
     def markdown(self) -> str:
         first, last = self.episodes
@@ -157,6 +160,7 @@ class AuditReport:
             hashes = ", ".join(h[:10] + "…" for h in s.prompt_hashes) or "-"
             lines.append(f"| {s.agent} | {hashes} | {s.calls} | {s.retries} | {s.failures} | "
                          f"{s.tokens:,} | {s.median_latency_s:.2f} s |")
+        lines += _readability_section(self.readability)
         lines += ["", "## Review findings", ""]
         if not any(self.findings.values()):
             lines.append("None.")
@@ -208,6 +212,33 @@ class AuditReport:
         return self.markdown() + "\n".join(prompt_sections(changes))
 
 
+def _readability_section(stats: dict[str, ReadabilityStats]) -> list[str]:
+    """How well the agents' texts read (``atelier.agents.readability_story``): the review
+    findings below say where."""
+    if not stats:
+        return []
+    lines = ["", "## Readability", "",
+             "| agent | fields | words known | junk | loops | repeated lines | short actions |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    shown = ("junk", "word_loop", "repeated_line", "short_action")
+    others = []
+    for agent, s in stats.items():
+        share = "-" if s.word_share is None else f"{s.word_share:.1%}"
+        junk = f"{s.junk_fields}" + (f" ({s.junk_share:.0%})" if s.junk_share else "")
+        lines.append(f"| {agent} | {s.fields} | {share} | {junk} | {s.count('word_loop')} | "
+                     f"{s.count('repeated_line')} | {s.count('short_action')} |")
+        other = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in
+                          sorted(s.findings.items()) if kind not in shown)
+        if other:
+            others.append(f"- {agent}: {other}")
+    lines += ["", "Fields: the text fields the agent wrote; words known: the share of "
+              "dictionary words (and the story's names), weighted by length; junk: fields with "
+              "junk characters. The layout agent writes no text."]
+    if others:
+        lines += ["", "Other readability findings:", "", *others]
+    return lines
+
+
 def _quoted(text: str) -> str:
     """Member and model text inside the report: one line, quoted, with no markdown of its own
     (no links, tables, headings or HTML in a proposal description)."""
@@ -256,7 +287,8 @@ def audit_window(store: Store, run: Run, state: RunState, index: int) -> tuple[i
 
 def build_report(store: Store, run: Run, state: RunState, index: int, revision: int,
                  rewrites: list[PromptRewrite], feedback: Feedback | None = None,
-                 reputation: tuple[str, ...] = ()) -> AuditReport:
+                 reputation: tuple[str, ...] = (),
+                 readability: dict[str, ReadabilityStats] | None = None) -> AuditReport:
     first, last = audit_window(store, run, state, index)
     calls = store.calls(run.id)
     # The series bible (no episode) belongs to the first audit.
@@ -273,7 +305,7 @@ def build_report(store: Store, run: Run, state: RunState, index: int, revision: 
         agents=tuple(AgentStats.of(agent, window) for agent in AGENTS),
         findings=findings, rewrites=tuple(rewrites), ratings=feedback.ratings,
         comments=feedback.comments, curation=feedback.curation, notes=feedback.notes,
-        reputation=reputation,
+        reputation=reputation, readability=readability or {},
     )
 
 
@@ -311,7 +343,8 @@ def open_audit(studio: StudioServices, store: Store, run: Run, state: RunState, 
         with studio.session() as dao:
             settlement, _ = settle_for_audit(studio, store, dao)
         table = tuple(power_table(settlement, studio.account_names()))
-        report = build_report(store, run, state, index, revision, rewrites, feedback, table)
+        report = build_report(store, run, state, index, revision, rewrites, feedback, table,
+                              _measured(studio, store, run, state, window))
         description = report.description()
         audit = store.put_audit(Audit(
             run_id=run.id, index=index, revision=revision, after_episode=report.episodes[1],
@@ -330,6 +363,17 @@ def open_audit(studio: StudioServices, store: Store, run: Run, state: RunState, 
                                    proposal_number=proposal.number)
         _record_proposed(studio, audit)
     return audit
+
+
+def _measured(studio: StudioServices, store: Store, run: Run, state: RunState,
+              window: tuple[int, int]) -> dict[str, ReadabilityStats]:
+    from atelier.agents.scriptwriter import SeriesBible
+    from atelier.workflows.production import brief_of
+    from atelier.workflows.readability import agent_readability
+
+    bible = SeriesBible.model_validate(state["bible"]) if state.get("bible") else None
+    return agent_readability(store, studio.assets_dir, run.id, window, bible, brief_of(state),
+                             studio.readability)
 
 
 def _authors(studio: StudioServices, rewrite: PromptRewrite) -> list[str]:

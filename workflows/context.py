@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from atelier.agents.context import AgentContext
     from atelier.agents.prompt_file import PromptFile
     from atelier.agents.prompt_store import PromptStore
+    from atelier.agents.readability import ReadabilitySettings
     from atelier.governance.accounts import Signer
     from atelier.governance.dao import StudioDAO
     from atelier.governance.member_messages import StudioDomain
@@ -78,6 +79,11 @@ class StudioServices(Protocol):
     @property
     def rewrite_below(self) -> float:
         """Mean rating under which the editor drafts a rewrite of an agent (0: never)."""
+        ...
+
+    @property
+    def readability(self) -> ReadabilitySettings:
+        """Thresholds of the readability measure the review reports."""
         ...
 
     def working_prompt_path(self, agent: str) -> Path:

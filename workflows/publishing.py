@@ -10,14 +10,23 @@ the episode's files are anchored on the chain (``atelier.workflows.anchoring``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.runtime import Runtime
 
 from atelier.workflows.anchoring import anchor_episode
 from atelier.workflows.context import RunContext, emit
-from atelier.workflows.production import episode_dir, produced_file, run_dir, script_of
+from atelier.workflows.production import (
+    brief_of,
+    episode_dir,
+    produced_file,
+    run_dir,
+    script_of,
+)
 from atelier.workflows.state import ProducedFile, RunState
+
+if TYPE_CHECKING:
+    from atelier.agents.scriptwriter import EpisodeScript
 
 
 def render(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -78,8 +87,24 @@ def review(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     speakers = [line.speaker for panel in script.panels for line in panel.dialogue]
     if not speakers:
         findings.append("the episode has no dialogue")
+    findings += _readability(state, runtime, script)
     emit("review", episode=state["episode"], findings=len(findings))
     return {"findings": findings}
+
+
+def _readability(state: RunState, runtime: Runtime[RunContext], script: EpisodeScript
+                 ) -> list[str]:
+    """The readability measure of what the agents wrote for this episode (the bible with
+    the first): fields that still read badly after their retries, and the story's own."""
+    from atelier.agents.scriptwriter import SeriesBible
+    from atelier.workflows.readability import review_findings
+
+    number = state["episode"]
+    sheets = [entry["sheet"] for entry in (state.get("sheets") or {}).values()
+              if entry.get("episode") == number]
+    return review_findings(script, SeriesBible.model_validate(state["bible"]), brief_of(state),
+                           sheets, runtime.context.get_studio().readability,
+                           with_bible=number == 1)
 
 
 def _stamp_publication(runtime: Runtime[RunContext], run_id: int, number: int) -> None:

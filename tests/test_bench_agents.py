@@ -1,0 +1,43 @@
+"""The agent benchmark's readability part, on the scripted cast (the real model runs only in
+`python -m bench agents`): ten different briefs, a row per seed, the median and the worst."""
+
+from __future__ import annotations
+
+from atelier.agents.calls import MemoryCallLog
+from atelier.agents.context import AgentContext
+from atelier.agents.prompt_file import load_prompt
+from atelier.testing.cast import respond
+from atelier.testing.models import scripted_handle
+from bench import agents
+from bench.briefs import BRIEFS
+
+
+def _scripted(agent: str) -> AgentContext:
+    return AgentContext(prompt=load_prompt(agents.PROMPTS / f"{agent}.prompty"),
+                        handle=scripted_handle(respond), log=MemoryCallLog())
+
+
+def test_the_bench_has_ten_different_briefs_with_sound_bibles() -> None:
+    assert len({brief.title for brief, _ in BRIEFS}) >= 10
+    assert len({brief.brief for brief, _ in BRIEFS}) >= 10
+    assert all(len(bible.characters) >= 2 for _, bible in BRIEFS)
+
+
+def test_readability_per_seed_median_and_worst() -> None:
+    rows = [agents._seed_row(seed, agents._scriptwriter(_scripted("scriptwriter"), seed))
+            for seed in (1, 2)]
+    clean = rows[0]
+    assert (clean["word_share"], clean["junk_fields"], clean["characters"]) == (1.0, 0, 3)
+    assert clean["dialogue"] == 2 and clean["repeated_dialogue"] == 0
+    worse = {**rows[1], "seed": 2, "junk_fields": 3, "junk_share": 0.1, "word_share": 0.9}
+    summary = agents._summary([clean, worse])
+    assert summary["worst_junk_share"] == {"seed": 2, "brief": BRIEFS[1][0].title,
+                                           "value": 0.1}
+    assert summary["median_word_share"] == 0.95
+    assert summary["bibles_with_two_characters"] == 1.0
+    assert summary["speakers_outside_panel"] == 0
+    rows_shown = agents._readability_rows("scriptwriter", summary)
+    assert ["scriptwriter: fields with junk, worst seed",
+            f"10.0% (seed 2, {BRIEFS[1][0].title})", ""] in rows_shown
+    designer = agents._seed_row(1, agents._designer(_scripted("designer"), 1))
+    assert (designer["fields"], designer["junk_fields"], designer["findings"]) == (4, 0, {})
