@@ -2,17 +2,23 @@
 contract the studio deploys, called by every role, against the real OpenZeppelin contracts
 of the test DAO; each call is an ``eth_call`` from the role's address (contracts included:
 a call needs no signature), so nothing is mined per cell and the cells do not disturb each
-other. ``tests/access_matrix.py`` is the table: who may call what."""
+other.
+
+``TABLE`` says who may call what: a row names a function (``Contract.function``, or
+``Contract.function[case]`` when one function is checked with different arguments) and what
+each role gets: ``OK`` (the call goes through) or the name of the custom error it reverts
+with. A state-changing function in an ABI without a row fails the test, so the table grows
+with the contracts."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from access_matrix import CALLER_ARG, OK, ROLES, TABLE, Rule, anyone, function_of, nobody, only
+import pytest
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
@@ -24,6 +30,147 @@ from atelier.governance.lifecycle import close_voting, open_voting, wait_for_tim
 from atelier.governance.proposals import Action, Proposal
 from atelier.governance.tx import call
 from atelier.kernel.errors import TransactionFailed
+
+# -- the table: who may call what ------------------------------------------------------
+
+#: The roles, each one address on the test DAO: the two contracts that hold power, the
+#: ethics committee (the governor's proposal guardian), the operator (the account that
+#: anchors provenance, the deployer by default), a founding member and a dev account with
+#: no reputation and no role.
+ROLES = ("timelock", "governor", "guardian", "operator", "member", "outsider")
+OK = "ok"
+
+#: Errors that name the refused caller, and where: the test checks the caller is the one
+#: named, so a refusal for the wrong reason (another account's missing role) cannot pass.
+CALLER_ARG = {
+    "OwnableUnauthorizedAccount": 0,
+    "AccessControlUnauthorizedAccount": 0,
+    "GovernorOnlyExecutor": 0,
+    "TimelockUnauthorizedCaller": 0,
+    "GovernorUnableToCancel": 1,
+    "ReputationDelegationRestricted": 0,  # the delegating account: the caller, or the signer
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What each role gets: ``allowed`` roles succeed, every other role reverts with
+    ``refused``, except the roles ``special`` names (role -> error)."""
+
+    allowed: frozenset[str]
+    refused: str = ""
+    special: Mapping[str, str] = field(default_factory=dict)
+
+    def expected(self, role: str) -> str:
+        if role in self.special:
+            return self.special[role]
+        return OK if role in self.allowed else self.refused
+
+
+def only(*roles: str, refused: str, **special: str) -> Rule:
+    return Rule(frozenset(roles), refused, special)
+
+
+def anyone() -> Rule:
+    return Rule(frozenset(ROLES))
+
+
+def nobody(refused: str) -> Rule:
+    return Rule(frozenset(), refused)
+
+
+#: Governor functions guarded by ``onlyGovernance``: the caller must be the executor (the
+#: timelock), and the call must be one an executed proposal queued in the governor, so even
+#: the timelock's direct call fails (popping the governor's empty call queue panics with
+#: 0x31). The intended path, a proposal making these calls, is checked apart.
+GOVERNANCE_ONLY = only(refused="GovernorOnlyExecutor", timelock="Panic")
+#: Owned by the timelock (Ownable): mint, burn, every registry write.
+TIMELOCK_OWNED = only("timelock", refused="OwnableUnauthorizedAccount")
+#: AccessControl whose admin is the timelock (the deployer renounced its admin role).
+TIMELOCK_ADMIN = only("timelock", refused="AccessControlUnauthorizedAccount")
+#: Reputation moves only by mint and burn; no allowance ever exists.
+NON_TRANSFERABLE = nobody("ReputationNonTransferable")
+
+TABLE: dict[str, Rule] = {
+    # -- Reputation: mint and burn by the timelock; nothing else moves it
+    "Reputation.mint": TIMELOCK_OWNED,
+    "Reputation.burn": TIMELOCK_OWNED,
+    "Reputation.transferOwnership": TIMELOCK_OWNED,
+    "Reputation.renounceOwnership": TIMELOCK_OWNED,
+    "Reputation.transfer": NON_TRANSFERABLE,
+    "Reputation.transferFrom": NON_TRANSFERABLE,
+    "Reputation.approve": NON_TRANSFERABLE,
+    # a valid permit signed by a member: the signature passes, the allowance is refused
+    "Reputation.permit": NON_TRANSFERABLE,
+    "Reputation.delegate[self]": anyone(),
+    "Reputation.delegate[another]": nobody("ReputationDelegationRestricted"),
+    # a member's valid signature delegating to another account, relayed by each role
+    "Reputation.delegateBySig": nobody("ReputationDelegationRestricted"),
+    # -- StudioGovernor: members' acts are open to all; its settings only by proposal
+    "StudioGovernor.propose": anyone(),  # proposal threshold 0 in the test DAO
+    "StudioGovernor.castVote": anyone(),  # weight 0 without reputation at the snapshot
+    "StudioGovernor.castVoteWithReason": anyone(),
+    "StudioGovernor.castVoteWithReasonAndParams": anyone(),
+    "StudioGovernor.castVoteBySig": anyone(),  # a member's signed ballot, relayed by anyone
+    "StudioGovernor.castVoteWithReasonAndParamsBySig": anyone(),
+    "StudioGovernor.queue": anyone(),  # a succeeded proposal
+    # a queued proposal past its delay, whose actions are every GOVERNANCE_ONLY call below:
+    # through the governor they all go through
+    "StudioGovernor.execute": anyone(),
+    # an active proposal: the ethics committee only (its proposer only while Pending)
+    "StudioGovernor.cancel": only("guardian", refused="GovernorUnableToCancel"),
+    "StudioGovernor.relay": GOVERNANCE_ONLY,
+    "StudioGovernor.setProposalGuardian": GOVERNANCE_ONLY,
+    "StudioGovernor.setProposalThreshold": GOVERNANCE_ONLY,
+    "StudioGovernor.setVotingDelay": GOVERNANCE_ONLY,
+    "StudioGovernor.setVotingPeriod": GOVERNANCE_ONLY,
+    "StudioGovernor.updateQuorumNumerator": GOVERNANCE_ONLY,
+    "StudioGovernor.updateTimelock": GOVERNANCE_ONLY,
+    # the governor refuses tokens: the treasury is the timelock
+    "StudioGovernor.onERC721Received": nobody("GovernorDisabledDeposit"),
+    "StudioGovernor.onERC1155Received": nobody("GovernorDisabledDeposit"),
+    "StudioGovernor.onERC1155BatchReceived": nobody("GovernorDisabledDeposit"),
+    # -- TimelockController: the governor proposes and cancels, anyone executes what is
+    # ready, the timelock administers itself
+    "TimelockController.schedule": only("governor", refused="AccessControlUnauthorizedAccount"),
+    "TimelockController.scheduleBatch": only(
+        "governor", refused="AccessControlUnauthorizedAccount"),
+    "TimelockController.cancel": only("governor", refused="AccessControlUnauthorizedAccount"),
+    "TimelockController.executeBatch": anyone(),  # a queued proposal's operation, ready
+    # the executor role is open, so nobody is refused by role; the governor only ever
+    # schedules batches, so no single-call operation is ever ready
+    "TimelockController.execute": nobody("TimelockUnexpectedOperationState"),
+    "TimelockController.grantRole": TIMELOCK_ADMIN,
+    "TimelockController.revokeRole": TIMELOCK_ADMIN,
+    "TimelockController.renounceRole[self]": anyone(),
+    "TimelockController.renounceRole[another]": nobody("AccessControlBadConfirmation"),
+    "TimelockController.updateDelay": only("timelock", refused="TimelockUnauthorizedCaller"),
+    "TimelockController.onERC721Received": anyone(),
+    "TimelockController.onERC1155Received": anyone(),
+    "TimelockController.onERC1155BatchReceived": anyone(),
+    # -- StudioRegistry: only the timelock writes
+    "StudioRegistry.createGoal": TIMELOCK_OWNED,
+    "StudioRegistry.setGoalActive": TIMELOCK_OWNED,
+    "StudioRegistry.setPromptHash": TIMELOCK_OWNED,
+    "StudioRegistry.recordAudit": TIMELOCK_OWNED,
+    "StudioRegistry.setReputationRule": TIMELOCK_OWNED,
+    "StudioRegistry.transferOwnership": TIMELOCK_OWNED,
+    "StudioRegistry.renounceOwnership": TIMELOCK_OWNED,
+    # -- ProvenanceRegistry: the operator anchors, the timelock grants and revokes
+    "ProvenanceRegistry.anchor": only("operator", refused="AccessControlUnauthorizedAccount"),
+    "ProvenanceRegistry.grantRole": TIMELOCK_ADMIN,
+    "ProvenanceRegistry.revokeRole": TIMELOCK_ADMIN,
+    "ProvenanceRegistry.renounceRole[self]": anyone(),
+    "ProvenanceRegistry.renounceRole[another]": nobody("AccessControlBadConfirmation"),
+}
+
+
+def function_of(row: str) -> str:
+    """``Contract.function`` of a row (its ``[case]`` dropped)."""
+    return row.split("[", 1)[0]
+
+
+# -- the contracts ----------------------------------------------------------------------
 
 #: The contracts the studio deploys (governance/deploy.py), by artifact name.
 DEPLOYED = ("Reputation", "StudioGovernor", "TimelockController", "StudioRegistry",
@@ -123,6 +270,13 @@ def _goal(dao: StudioDAO, tag: str) -> Action:
     return dao.registry_action("createGoal", keccak(text=tag), 1, 1, 0)
 
 
+def timelock_salt(dao: StudioDAO, proposal: Proposal) -> bytes:
+    """GovernorTimelockControl's salt of a proposal's operation: the governor's address
+    (left-aligned) XOR the description hash."""
+    governor = bytes.fromhex(dao.deployment.governor[2:]) + bytes(12)
+    return bytes(a ^ b for a, b in zip(governor, proposal.description_hash, strict=True))
+
+
 def build_scene(dao: StudioDAO) -> Scene:
     """Five proposals on the test DAO, ~20 transactions: goal 1 executed (so a goal exists),
     one queued and ready, one of governance calls queued and ready, one succeeded, one
@@ -148,9 +302,7 @@ def build_scene(dao: StudioDAO) -> Scene:
     active = dao.propose(alice, [_goal(dao, "matrix active")], "# matrix: active")
     open_voting(dao, active)
 
-    # GovernorTimelockControl's salt: the governor's address XOR the description hash.
-    salt = bytes(a ^ b for a, b in zip(bytes.fromhex(dao.deployment.governor[2:]) + bytes(12),
-                                       queued.description_hash, strict=True))
+    salt = timelock_salt(dao, queued)
     ballot = _sign_typed(bob, ballot_for(dao, active, bob.address, 1))
     extended = _sign_typed(bob, ballot_for(dao, active, bob.address, 1, "matrix"))
     roles = {"timelock": dao.deployment.timelock, "governor": dao.deployment.governor,
@@ -283,13 +435,6 @@ def test_only_the_intended_roles_can_call_each_function(dao: StudioDAO) -> None:
     problems = [problem for row in TABLE for role in ROLES
                 if (problem := mismatch(scene, row, role)) is not None]
     elapsed = time.perf_counter() - started
-    assert dao.chain.w3.eth.block_number == block  # calls only: the cells share one state
-    # The cells can fail: the same calls judged against wrong rules disagree.
-    assert mismatch(scene, "Reputation.mint", "member", anyone()) is not None
-    assert mismatch(scene, "Reputation.mint", "timelock", nobody("Ownable...")) is not None
-    assert mismatch(scene, "StudioGovernor.relay", "timelock", anyone()) is not None
-    assert mismatch(scene, "ProvenanceRegistry.anchor", "timelock",
-                    only("timelock", refused="AccessControlUnauthorizedAccount")) is not None
     functions = {function_of(row) for row in TABLE}
     allowed = sum(TABLE[row].expected(role) == OK for row in TABLE for role in ROLES)
     print(f"\naccess-control matrix: {len(functions)} functions of {len(DEPLOYED)} contracts "
@@ -297,3 +442,29 @@ def test_only_the_intended_roles_can_call_each_function(dao: StudioDAO) -> None:
           f"{allowed} allowed, {len(TABLE) * len(ROLES) - allowed} refused, "
           f"{elapsed:.1f} s")
     assert problems == [], "\n".join(problems)
+    assert dao.chain.w3.eth.block_number == block  # calls only: the cells share one state
+    # The cells can fail: the same calls judged against wrong rules disagree.
+    assert mismatch(scene, "Reputation.mint", "member", anyone()) is not None
+    assert mismatch(scene, "Reputation.mint", "timelock", nobody("Ownable...")) is not None
+    assert mismatch(scene, "StudioGovernor.relay", "timelock", anyone()) is not None
+    assert mismatch(scene, "ProvenanceRegistry.anchor", "timelock",
+                    only("timelock", refused="AccessControlUnauthorizedAccount")) is not None
+    check_the_governor_changes_only_through_itself(scene)
+
+
+def check_the_governor_changes_only_through_itself(scene: Scene) -> None:
+    """The governance proposal (every ``onlyGovernance`` call) executes through the governor
+    (the matrix's ``StudioGovernor.execute`` row); its ready timelock operation, executed on
+    the timelock directly (the executor role is open to anyone), fails: the governor accepts
+    only the calls it queued itself while executing."""
+    dao, outsider = scene.dao, scene.roles["outsider"]
+    targets, values, calldatas, _ = scene.governance.call_args()
+    operation = [targets, values, calldatas, ZERO, timelock_salt(dao, scene.governance)]
+    timelock = dao.timelock.functions
+    assert timelock.isOperationReady(timelock.hashOperationBatch(*operation).call()).call()
+    with pytest.raises(TransactionFailed) as raised:
+        call(timelock.executeBatch(*operation), action="bypass", sender=outsider)
+    assert (raised.value.error_name, raised.value.error_args) == ("Panic", (PANIC_EMPTY_QUEUE,))
+    g = dao.governor.functions
+    assert (int(g.votingDelay().call()), g.proposalGuardian().call()) == (
+        dao.deployment.settings.voting_delay, dao.deployment.guardian)  # nothing applied
