@@ -1,7 +1,7 @@
 """Eight `atelier` processes at once on one embedded-chain workspace (issue 20, item 4): five
-members vote on one open proposal while two listings read and the chain clock moves, for a
-few rounds. Every vote is counted once, no process waits out the lock timeout, and the
-workspace's files stay sound."""
+members vote on one open proposal (two by relayed signatures) while two listings read and
+the chain clock moves, for a few rounds. Every vote is counted once, no process waits out
+the lock timeout, and the workspace's files stay sound."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ from cli_helpers import FAST_GOVERNANCE, Result, atelier, atelier_process, write
 #: Founding members with distinct weights, so a lost or doubled vote shows in the sums.
 MEMBERS = {"alice": 100, "bob": 90, "carol": 80, "dave": 70, "erin": 60}
 SUPPORT = {"alice": "for", "bob": "against", "carol": "abstain", "dave": "for", "erin": "for"}
+#: Their ballots are signed off-chain and relayed by one account (the deployer's), so two
+#: relays at once send transactions from one sender: its nonce must not be reused.
+BY_SIGNATURE = ("dave", "erin")
 ROUNDS = 3
 UNIT = 10**18
 
@@ -28,7 +31,8 @@ UNIT = 10**18
 def round_commands(number: int) -> list[tuple[str, ...]]:
     """What runs at once in a round: every member's vote on proposal ``number``, two
     listings and a move of the chain clock (8 processes)."""
-    votes = [("vote", str(number), SUPPORT[m], "--as", m, "--json") for m in MEMBERS]
+    votes = [("vote", str(number), SUPPORT[m], "--as", m, "--json",
+              *(("--by-signature",) if m in BY_SIGNATURE else ())) for m in MEMBERS]
     return [*votes, ("proposals", "list", "--json"), ("proposals", "show", str(number)),
             ("chain", "advance", "1s")]
 
