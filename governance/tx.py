@@ -64,10 +64,26 @@ def deploy(
     )
 
 
-def call(fn: ContractFunction, *, action: str, explain: Explainer | None = None) -> Any:
-    """``eth_call`` ``fn``; a revert becomes ``TransactionFailed`` with the decoded error."""
+def call(
+    fn: ContractFunction,
+    *,
+    action: str,
+    explain: Explainer | None = None,
+    sender: str | None = None,
+    value: int = 0,
+) -> Any:
+    """``eth_call`` ``fn``; a revert becomes ``TransactionFailed`` with the decoded error.
+
+    ``sender`` simulates the call from that address, any address: a contract's too, which
+    no key can sign for (how the access-control tests ask "what if the timelock called?").
+    """
+    params: dict[str, Any] = {}
+    if sender is not None:
+        params["from"] = sender
+    if value:
+        params["value"] = value
     try:
-        return fn.call()
+        return fn.call(params or None)  # type: ignore[arg-type]
     except _revert_types() as exc:
         raise _failure(action, *_revert_payload(exc), explain) from None
 

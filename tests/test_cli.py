@@ -64,7 +64,9 @@ def test_full_lifecycle_through_the_cli(tmp_path: Path) -> None:
     assert "createGoal" in shown["actions"][0]["summary"]
     assert "Stalls that only open after midnight." in shown["description"]
 
-    assert atelier(config, "vote", "1", "for", "--as", "bob").code == 0  # ties are defeated
+    voted = atelier(config, "vote", "1", "for", "--as", "bob", "--json")  # ties are defeated
+    assert voted.code == 0, voted.err
+    assert json.loads(voted.out)["proposal"]["proposer_name"] == "bob"  # named, as in show
     assert atelier(config, "chain", "advance", "5m").code == 0
     listed = json.loads(atelier(config, "proposals", "list", "--json").out)
     assert [p["state"] for p in listed] == ["Succeeded"]

@@ -10,7 +10,7 @@ from atelier.governance.deploy import REPUTATION_UNIT, DaoSettings
 from atelier.governance.goals import GoalSpec
 from atelier.governance.proposal_state import ProposalState
 from atelier.governance.refusals import Refusal, Refused
-from atelier.governance.tx import transact
+from atelier.governance.tx import call, transact
 from atelier.kernel.errors import TransactionFailed
 
 from dao_helpers import TEST_SETTINGS, close_voting, deploy_test_dao, open_voting, pass_and_execute
@@ -172,6 +172,20 @@ def test_registry_and_token_obey_only_the_timelock(dao: StudioDAO) -> None:
         transact(dao.chain, alice, dao.token.functions.mint(alice.address, 10**18),
                  action="mint", explain=dao.explain)
     assert raised.value.error_name == "OwnableUnauthorizedAccount"
+
+
+def test_a_call_can_be_simulated_from_a_contract_without_ether(dao: StudioDAO) -> None:
+    """``eth_call`` from the timelock (no key, no ether): what the timelock would get, as on
+    geth and anvil. The embedded chain priced calls at 1 gwei and refused such a sender."""
+    registry = dao.registry.functions
+    assert dao.chain.w3.eth.get_balance(dao.deployment.timelock) == 0
+    create = registry.createGoal(GOAL.content_hash, 2, 1, 10)
+    assert call(create, action="goal", sender=dao.deployment.timelock) == 1
+    with pytest.raises(TransactionFailed) as raised:
+        call(create, action="goal", sender=dao.deployment.governor)
+    assert raised.value.error_name == "OwnableUnauthorizedAccount"
+    assert raised.value.error_args == (dao.deployment.governor,)
+    assert int(registry.goalCount().call()) == 0  # simulated only
 
 
 def test_reputation_cannot_be_transferred_or_approved(dao: StudioDAO) -> None:

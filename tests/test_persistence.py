@@ -23,6 +23,7 @@ def test_three_processes_share_one_chain(tmp_path: Path) -> None:
     assert proposed.code == 0, proposed.err
     proposal = json.loads(proposed.out)
     assert proposal["state"] == "Pending"
+    assert proposal["proposer_name"] == "alice"  # named, as `proposals show` names it
 
     second = atelier_process(config, "chain", "advance", "11s")
     assert second.code == 0, second.err

@@ -78,8 +78,9 @@ def goal_propose(
     with studio.session() as dao:
         proposal = dao.propose_goal(signer, spec)
         status = dao.status(proposal)
+        names = dao.name_of
     if as_json:
-        emit_json(_proposal_json(status))
+        emit_json(_proposal_json(status, names))
         return
     console.print(f"[green]✓[/] proposal [bold]{proposal.number}[/]: goal “{escape(spec.title)}” "
                   f"(hash 0x{spec.content_hash.hex()[:12]}…)")
@@ -191,9 +192,10 @@ def vote(
         status = dao.status(target)
         weight = int(dao.governor.functions.getVotes(signer.address, target.vote_start).call())
         unit = _vote_unit(dao)
+        names = dao.name_of
     if as_json:
         emit_json({"voter": as_, "support": support.value, "weight": weight // 10**18,
-                   "proposal": _proposal_json(status)})
+                   "proposal": _proposal_json(status, names)})
         return
     console.print(f"[green]✓[/] {as_} voted {support.value} on proposal {target.number} "
                   f"with {_points(weight)} reputation")

@@ -9,14 +9,16 @@ tests/test_embedded_chain.py:
   to give the next block its time while it holds no transactions;
 - eth-tester ``PyEVMBackend``: subclassed without calling its ``__init__`` (which would build
   a fresh in-memory chain); we set its ``chain`` and ``account_keys`` attributes, call its
-  private ``_get_normalized_and_unsigned_evm_transaction``, rely on ``call(tx, "pending")``
-  executing against ``chain.get_block()``, and reuse ``serialize_transaction`` /
+  private ``_get_normalized_and_unsigned_evm_transaction``, ``_max_available_gas`` and
+  ``is_eip838_error``, rely on ``call(tx, "pending")`` executing against
+  ``chain.get_block()``, and reuse ``serialize_transaction`` /
   ``serialize_transaction_receipt`` from ``eth_tester.backends.pyevm.serializers``;
 - eth-tester ``EthereumTester``: its ``validator`` / ``normalizer`` for ``get_logs``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +40,8 @@ from eth.exceptions import InvalidInstruction, Revert
 from eth.exceptions import TransactionNotFound as EVMTransactionNotFound
 from eth.vm.forks import PragueVM
 from eth.vm.spoof import SpoofTransaction
+from eth_abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
 from eth_keys import keys
 from eth_tester import EthereumTester
 from eth_tester.backends.pyevm.main import PyEVMBackend
@@ -58,6 +62,7 @@ VM_SCHEDULE = "prague@0"
 BLOCK_GAS_LIMIT = 30_000_000
 
 _MISSING = object()
+_FEE_FIELDS = {"gas_price", "max_fee_per_gas", "max_priority_fee_per_gas"}
 
 
 class SQLiteKeyValueDB(BaseDB):
@@ -324,7 +329,32 @@ class PersistedPyEVMBackend(PyEVMBackend):
         if block_number in ("latest", "pending"):
             self.refresh_pending_timestamp()
             block_number = "pending"
-        return super().call(transaction, block_number)
+        if _FEE_FIELDS & set(transaction) or not isinstance(block_number, int | str) or (
+                isinstance(block_number, str) and block_number != "pending"):
+            return super().call(transaction, block_number)
+        return self._unpriced_call(transaction, block_number)
+
+    def _unpriced_call(self, transaction: Any, block_number: int | str) -> bytes:
+        """A call that names no gas price costs nothing, as on geth and anvil: zero fees over
+        a zero base fee. eth-tester prices it at 1 gwei, so a sender without ether (a
+        contract: the timelock, the governor) could not be simulated at all."""
+        unpriced = {"gas": self._max_available_gas(), **transaction,
+                    "max_fee_per_gas": 0, "max_priority_fee_per_gas": 0}
+        unsigned = self._get_normalized_and_unsigned_evm_transaction(unpriced, block_number)
+        spoofed = SpoofTransaction(unsigned, from_=transaction["from"])
+        block = (self.chain.get_block() if block_number == "pending"
+                 else self.chain.get_canonical_block_by_number(block_number))
+        state = self.chain.get_vm(at_header=block.header.copy(base_fee_per_gas=0)).state
+        snapshot = state.snapshot()
+        computation = state.apply_transaction(spoofed)
+        state.revert(snapshot)
+        if computation.is_error:  # eth-tester's own wording (the revert data in the message)
+            message = str(computation._error)
+            if self.is_eip838_error(computation._error):
+                with contextlib.suppress(DecodingError):
+                    message = abi_decode(["string"], computation._error.args[0][4:])[0]
+            raise TransactionFailed(message)
+        return computation.output
 
     @replace_exceptions({InvalidInstruction: TransactionFailed, Revert: TransactionFailed})
     def estimate_gas(self, transaction: Any, block_number: Any = "latest") -> int:
