@@ -151,6 +151,7 @@ TABLE: dict[str, Rule] = {
     # -- StudioRegistry: only the timelock writes
     "StudioRegistry.createGoal": TIMELOCK_OWNED,
     "StudioRegistry.setGoalActive": TIMELOCK_OWNED,
+    "StudioRegistry.setGoalBudget": TIMELOCK_OWNED,
     "StudioRegistry.setPromptHash": TIMELOCK_OWNED,
     "StudioRegistry.recordAudit": TIMELOCK_OWNED,
     "StudioRegistry.setReputationRule": TIMELOCK_OWNED,
@@ -379,6 +380,7 @@ ARGUMENTS: dict[str, Arguments] = {
     "TimelockController.renounceRole[self]": lambda _, caller: [_PROPOSER, caller],
     "TimelockController.renounceRole[another]": lambda s, _: [_PROPOSER, s.stranger],
     "StudioRegistry.setGoalActive": lambda _, __: [1, False],
+    "StudioRegistry.setGoalBudget": lambda _, __: [1, 10**6],
     "ProvenanceRegistry.grantRole": lambda s, _: [_ANCHOR, s.stranger],
     "ProvenanceRegistry.revokeRole": lambda s, _: [_ANCHOR, s.roles["operator"]],
     "ProvenanceRegistry.renounceRole[self]": lambda _, caller: [_ANCHOR, caller],
