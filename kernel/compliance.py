@@ -188,7 +188,7 @@ def section(findings: Sequence[Finding], checked: Sequence[str],
     if sources:
         lines += ["| provider | model | agent | prompt version | calls |",
                   "|---|---|---|---|---:|"]
-        lines += [f"| {_plain(s.provider)} | {_plain(s.model)} | {_plain(s.agent)} | "
+        lines += [f"| {_plain(s.provider)} | `{_code(s.model)}` | {_plain(s.agent)} | "
                   f"`{_code(s.prompt_hash)}` | {s.calls} |" for s in sources]
     else:
         lines.append(no_model or "No model call produced this proposal's texts.")
@@ -287,4 +287,4 @@ def _plain(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    return text.replace("`", "'")
+    return text.replace("`", "'").replace("|", "\\|")  # a pipe would end a table cell
