@@ -14,7 +14,7 @@ from typing import Annotated
 from eth_utils import keccak
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from atelier.kernel.compliance import check_texts, section
+from atelier.kernel.compliance import check_texts, secret_spans, section
 
 _GOAL_BLOCK = re.compile(r"```json atelier-goal\n(.*?)\n```", re.DOTALL)
 
@@ -35,6 +35,17 @@ class GoalSpec(BaseModel):
     def _title_has_words(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("a title needs more than spaces")
+        return value
+
+    @field_validator("title", "brief")
+    @classmethod
+    def _no_secret(cls, value: str) -> str:
+        # The text goes on-chain for good (description and hashed JSON): a key pasted by
+        # mistake is refused here rather than flagged after it is public.
+        secrets = secret_spans(value)
+        if secrets:
+            raise ValueError(f"holds what looks like a secret ({secrets[0].masked(value)}): "
+                             "a proposal is public and permanent; remove it")
         return value
 
     @model_validator(mode="after")

@@ -104,7 +104,9 @@ class ModelSource:
 
 
 @dataclass(frozen=True)
-class _Secret:
+class SecretSpan:
+    """Where a secret-shaped value sits in a text, and which shape it has."""
+
     name: str
     start: int
     end: int
@@ -144,9 +146,9 @@ def check_texts(texts: Iterable[tuple[str, str]], *, prompt_file: bool = False
     return [f for where, text in texts for f in check_text(where, text, prompt_file=prompt_file)]
 
 
-def secret_spans(text: str) -> list[_Secret]:
+def secret_spans(text: str) -> list[SecretSpan]:
     """Where ``text`` holds something shaped like a secret, without overlaps, in order."""
-    spans = [_Secret(name, m.start("s"), m.end("s"))
+    spans = [SecretSpan(name, m.start("s"), m.end("s"))
              for name, pattern in _EXTRA_SECRETS for m in pattern.finditer(text)]
     for name, pattern in _detectors():
         for m in pattern.finditer(text):
@@ -158,8 +160,8 @@ def secret_spans(text: str) -> list[_Secret]:
             start += len(value) - len(value.lstrip(" \t=:\"'"))
             end -= len(value) - len(value.rstrip(" \t=:\"'"))
             if end > start:
-                spans.append(_Secret(name, start, end))
-    chosen: list[_Secret] = []
+                spans.append(SecretSpan(name, start, end))
+    chosen: list[SecretSpan] = []
     for span in sorted(spans, key=lambda s: (s.start, -s.end, s.name)):
         if not chosen or span.start >= chosen[-1].end:
             chosen.append(span)
@@ -269,7 +271,7 @@ def _mask_email(address: str) -> str:
     return f"`{_code(local[:1])}…@{_code(domain)}`"
 
 
-def _blank(text: str, spans: Sequence[_Secret]) -> str:
+def _blank(text: str, spans: Sequence[SecretSpan]) -> str:
     for s in spans:
         text = text[:s.start] + " " * (s.end - s.start) + text[s.end:]
     return text

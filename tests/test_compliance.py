@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from atelier.agents.calls import CallRecord
 from atelier.agents.prompt_file import load_prompt
@@ -55,6 +56,13 @@ def test_goal_brief_with_a_phone_number_is_flagged() -> None:
     assert _findings(description) == [
         "- **personal data** in the brief: phone number `+1 …71` (11 digits)"]
     assert "None found." not in description
+
+
+def test_goal_with_a_key_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ValidationError) as caught:
+        GoalSpec(title="Keys", brief=f"use {AWS_KEY} for the renders")
+    message = caught.value.errors()[0]["msg"]  # what `atelier goal propose` prints
+    assert "looks like a secret (AWS Access Key `AKIA…`" in message and AWS_KEY not in message
 
 
 def test_prompt_proposal_checks_note_and_prompt_texts() -> None:
