@@ -176,7 +176,8 @@ def redact_secrets(text: str) -> str:
 
 
 def section(findings: Sequence[Finding], checked: Sequence[str],
-            sources: Sequence[ModelSource] | None, *, no_model: str = "") -> str:
+            sources: Sequence[ModelSource] | None, *, no_model: str = "",
+            source_notes: Sequence[str] = ()) -> str:
     """The "## Compliance findings" Markdown section: what was checked, what was found ("None
     found." explicitly when nothing), and the model sources (or ``no_model``: why none)."""
     lines = ["## Compliance findings", "",
@@ -192,6 +193,7 @@ def section(findings: Sequence[Finding], checked: Sequence[str],
                   "|---|---|---|---|---:|"]
         lines += [f"| {_plain(s.provider)} | `{_code(s.model)}` | {_plain(s.agent)} | "
                   f"`{_code(s.prompt_hash)}` | {s.calls} |" for s in sources]
+        lines += ["", *source_notes] if source_notes else []
     else:
         lines.append(no_model or "No model call produced this proposal's texts.")
     return "\n".join(lines) + "\n"

