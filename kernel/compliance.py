@@ -71,6 +71,8 @@ _SKIPPED_DETECTORS = {"Base64HighEntropyString", "HexHighEntropyString", "Keywor
 
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
                     r"\.[A-Za-z]{2,}\b")
+#: Findings listed in one section at most (the count of the rest is given).
+MAX_SHOWN = 40
 #: Where a phone number without a country code is read as national (libphonenumber needs
 #: one); a number written with "+CC" is found whatever these are.
 PHONE_REGIONS = ("US", "GB")
@@ -184,7 +186,9 @@ def section(findings: Sequence[Finding], checked: Sequence[str],
              "Automatic checks for the ethics committee, who may cancel this proposal. "
              "Checked: " + "; ".join(_plain(c) for c in checked) + ". Looked for: "
              + "; ".join(CHECKS) + ".", ""]
-    lines += [f.markdown() for f in findings] or ["None found."]
+    lines += [f.markdown() for f in findings[:MAX_SHOWN]] or ["None found."]
+    if len(findings) > MAX_SHOWN:  # every byte of a description costs gas
+        lines.append(f"- … and {len(findings) - MAX_SHOWN} more of the same kinds.")
     if any(f.kind == SECRET for f in findings):
         lines += ["", "Secret-shaped values are shown masked here."]
     lines += ["", "### Model and data sources", ""]

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from atelier.agents.calls import CallRecord
 from atelier.agents.prompt_file import load_prompt
 from atelier.governance.goals import GoalSpec
-from atelier.kernel.compliance import check_text, redact_secrets
+from atelier.kernel.compliance import MAX_SHOWN, check_text, redact_secrets, section
 from atelier.store import Asset, Store
 from atelier.workflows.audit import EDITOR, AgentStats, AuditReport, PromptRewrite
 from atelier.workflows.compliance import with_compliance
@@ -98,6 +98,13 @@ def test_ordinary_text_hashes_and_numbers_are_not_flagged() -> None:
             "emoji 👩\u200d🚀; a word like Supercalifragilisticexpialidocious.")
     assert check_text("t", text) == []
     assert redact_secrets(text) == text
+
+
+def test_a_long_list_of_findings_is_cut_with_a_count() -> None:
+    text = " ".join(f"reader{n}@example.org" for n in range(100))
+    shown = section(check_text("the brief", text), ["a brief"], None)
+    assert len(_findings(shown)) == MAX_SHOWN
+    assert f"- … and {100 - MAX_SHOWN} more of the same kinds." in shown
 
 
 @dataclass
