@@ -49,6 +49,7 @@ from atelier.agents.prompt_edits import bump_version
 from atelier.agents.prompt_file import PromptFile, parse_prompt
 from atelier.agents.prompt_syntax import KeyPath, PromptFileError
 from atelier.agents.structured import AgentOutputError, generate
+from atelier.kernel.compliance import INJECTION, SECRET, check_text
 from atelier.kernel.errors import AtelierError
 
 AGENT = "editor"
@@ -295,6 +296,10 @@ def instruction_problems(instructions: Sequence[str]) -> list[str]:
             problems.append(f"{where} is empty")
         elif any(unicodedata.category(ch).startswith("C") and ch not in "\n\t\r" for ch in text):
             problems.append(f"{where} contains control or invisible format characters")
+        # A prompt's text goes on-chain exact (its hash is voted on): an instruction override
+        # or a key there cannot be redacted later. (Line-start role markers are checked above.)
+        problems += [f"{where} holds {f.kind}: {f.detail}" for f in check_text(
+            where, text, prompt_file=True) if f.kind in (INJECTION, SECRET)]
     return problems
 
 

@@ -14,6 +14,8 @@ from typing import Annotated
 from eth_utils import keccak
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from atelier.kernel.compliance import check_texts, secret_spans, section
+
 _GOAL_BLOCK = re.compile(r"```json atelier-goal\n(.*?)\n```", re.DOTALL)
 
 
@@ -33,6 +35,17 @@ class GoalSpec(BaseModel):
     def _title_has_words(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("a title needs more than spaces")
+        return value
+
+    @field_validator("title", "brief")
+    @classmethod
+    def _no_secret(cls, value: str) -> str:
+        # The text goes on-chain for good (description and hashed JSON): a key pasted by
+        # mistake is refused here rather than flagged after it is public.
+        secrets = secret_spans(value)
+        if secrets:
+            raise ValueError(f"holds what looks like a secret ({secrets[0].masked(value)}): "
+                             "a proposal is public and permanent; remove it")
         return value
 
     @model_validator(mode="after")
@@ -57,8 +70,15 @@ class GoalSpec(BaseModel):
             f"{self.brief}\n\n"
             f"- format: {self.format}\n- episodes: {self.episodes}\n"
             f"- audit every {self.audit_every} episode(s)\n- token budget: {self.token_budget}\n\n"
-            f"```json atelier-goal\n{self.canonical_json()}\n```\n"
+            f"```json atelier-goal\n{self.canonical_json()}\n```\n\n"
+            + self.compliance_section()
         )
+
+    def compliance_section(self) -> str:
+        """The ethics committee's findings on the goal's own texts (a member wrote them)."""
+        findings = check_texts([("the title", self.title), ("the brief", self.brief)])
+        return section(findings, ["the goal's title and brief"], None,
+                       no_model="None: a member wrote this goal; no model call produced it.")
 
     @classmethod
     def from_description(cls, description: str) -> GoalSpec | None:

@@ -42,6 +42,10 @@ def test_propose_a_draft_then_pass_it(tmp_path: Path) -> None:
     config = _studio(tmp_path)
     draft = tmp_path / "prompts" / "designer.prompty"
     draft.write_text(draft.read_text().replace("a few strong colours", "two strong colours"))
+    key = "sk-proj-Zx81abcdefghijklmnop42"
+    refused = atelier(config, "prompts", "propose", "designer", "--note", f"key {key}")
+    assert refused.code == 1 and "the note holds what looks like a secret" in refused.err
+    assert key not in refused.out + refused.err
     proposed = atelier(config, "prompts", "propose", "designer", "--note", "Simpler palettes.",
                        "--json")
     assert proposed.code == 0, proposed.err
@@ -50,6 +54,8 @@ def test_propose_a_draft_then_pass_it(tmp_path: Path) -> None:
     assert "Simpler palettes." in shown["description"]
     assert "two strong colours" in shown["description"]  # the full new text travels along
     assert "```diff" in shown["description"]
+    assert "## Compliance findings" in shown["description"]  # what the ethics committee reads
+    assert "\nNone found.\n" in shown["description"]
     assert "setPromptHash" in shown["actions"][0]["summary"]
     again = atelier(config, "prompts", "propose", "designer", "--note", "Simpler palettes.")
     assert again.code == 0  # idempotent: the same proposal

@@ -74,6 +74,11 @@ def test_the_governed_loop_runs_episode_two_on_the_approved_rewrite(
     audits = store.audits(1)
     assert [(a.index, a.status) for a in audits] == [(1, "executed"), (2, "open")]
     assert "# Audit 2 of run 1" in audits[1].report_markdown
+    # The ethics committee's section: the scripted cast wrote nothing to flag; the models and
+    # prompt versions listed are those of the audit's window (episode 2) only.
+    compliance = audits[1].report_markdown.split("## Compliance findings\n")[1]
+    assert "\nNone found.\n" in compliance, compliance
+    assert f"| scriptwriter | `{new_hash}` |" in compliance and founding not in compliance
     # Assets carry their provenance: the goal's proposal and the executed audit's.
     pages = store.assets(1, episode=2, kind="page_svg")
     assert pages and all(p.proposal_ids == ["1", "2"] for p in pages)

@@ -323,6 +323,7 @@ def open_audit(studio: StudioServices, store: Store, run: Run, state: RunState, 
                revision: int) -> Audit:
     """Store the audit, then open its proposal (both idempotent)."""
     from atelier.store.models import Audit
+    from atelier.workflows.compliance import with_compliance
     from atelier.workflows.earning import (
         claim_key,
         power_table,
@@ -345,7 +346,7 @@ def open_audit(studio: StudioServices, store: Store, run: Run, state: RunState, 
         table = tuple(power_table(settlement, studio.account_names()))
         report = build_report(store, run, state, index, revision, rewrites, feedback, table,
                               _measured(studio, store, run, state, window))
-        description = report.description()
+        description = with_compliance(report.description(), studio, store, run, report)
         audit = store.put_audit(Audit(
             run_id=run.id, index=index, revision=revision, after_episode=report.episodes[1],
             report_markdown=description, report_hash="0x" + keccak(text=description).hex(),

@@ -32,7 +32,20 @@ def proposal_description(changes: dict[str, tuple[PromptFile, str | None]], note
     lines = [f"# Prompt update: {', '.join(changes)}", ""]
     if note:
         lines += [note, ""]
-    return "\n".join(lines + prompt_sections(changes))
+    return "\n".join(lines + prompt_sections(changes)) + "\n" + prompt_compliance(changes, note)
+
+
+def prompt_compliance(changes: dict[str, tuple[PromptFile, str | None]], note: str) -> str:
+    """The ethics committee's findings on a person's prompt proposal: the note and each new
+    prompt text (no model call produced them)."""
+    from atelier.kernel.compliance import check_texts, section
+
+    findings = check_texts([("the note", note)])
+    findings += check_texts([(f"the proposed {agent} prompt", prompt.normalized_text)
+                             for agent, (prompt, _) in changes.items()], prompt_file=True)
+    return section(findings, ["the note and the full text of each proposed prompt"], None,
+                   no_model="None: a person wrote these prompt files; no model call produced "
+                   "them.")
 
 
 def prompt_sections(changes: dict[str, tuple[PromptFile, str | None]]) -> list[str]:

@@ -193,6 +193,7 @@ def propose(
                                    "what differs")
             old = store.get(approved).normalized_text if store.has(approved) else None
             changes[agent] = (prompt, old)
+        _refuse_secrets(changes, note)
         for prompt, _ in changes.values():
             store.put(prompt.normalized_text)
         proposal = dao.propose_prompts(
@@ -208,3 +209,18 @@ def propose(
         return
     console.print(f"[green]✓[/] proposal [bold]{proposal.number}[/]: "
                   + ", ".join(f"{a} → {p.hash_hex[:14]}…" for a, (p, _) in changes.items()))
+
+
+def _refuse_secrets(changes: dict[str, tuple[PromptFile, str | None]], note: str) -> None:
+    """A proposal's text is public and permanent (a prompt's is hashed, so it cannot be
+    redacted later): a secret-shaped value in it is refused before anything is written."""
+    from atelier.kernel.compliance import SECRET, check_texts
+
+    found = check_texts([("the note", note)]) + check_texts(
+        [(f"the working {agent} prompt", p.normalized_text) for agent, (p, _) in changes.items()],
+        prompt_file=True)
+    secret = next((f for f in found if f.kind == SECRET), None)
+    if secret is not None:
+        raise AtelierError(f"{secret.where} holds what looks like a secret "
+                           f"({secret.detail.replace('`', '')}): a proposal is public and "
+                           "permanent", hint="remove it, then propose again")
