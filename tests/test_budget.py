@@ -59,6 +59,8 @@ def test_a_run_pauses_before_a_call_would_overrun_and_resumes_once_raised(tight:
     unknown = atelier(config, "budget", "propose", "9", "--tokens", "9000")
     assert unknown.code != 0 and "goal 9" in unknown.err.lower()
     ok(atelier(config, "budget", "propose", "2", "--tokens", "500000"))
+    shown = atelier(config, "proposals", "show", "3").out
+    assert "2,500 → 500,000 tokens" in shown and "Compliance findings" in shown
     pass_proposal(config, 3)
     resumed = atelier(config, "run", "resume", "1", "--json")
     assert resumed.code == 0, resumed.err

@@ -13,6 +13,7 @@ from rich.table import Table
 from atelier.cli.context import studio_of
 from atelier.cli.output import console, emit_json
 from atelier.cli.params import GOAL, TOKEN_BUDGET
+from atelier.kernel.compliance import check_texts, section
 from atelier.kernel.errors import AtelierError
 from atelier.kernel.text import clip_repr
 
@@ -112,7 +113,10 @@ def propose(
             f"Raises the model-token budget of goal {goal} (“{title}”)"
             + (f" and sends {wei / WEI_PER_ETH:g} ETH from the treasury to "
                f"{dao.name_of(receiver)} ({receiver}) for compute" if wei else "")
-            + ". A run paused on this budget continues once it executes.\n")
+            + ". A run paused on this budget continues once it executes.\n\n"
+            + section(check_texts([("the goal's title", title)]), ["the goal's title"], None,
+                      no_model="None: the budget is a member's proposal; no model call "
+                      "produced it."))
         proposal = dao.propose(signer, actions, description)
     if as_json:
         emit_json({"proposal": proposal.number, "id": str(proposal.id), "goal": goal,
