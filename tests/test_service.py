@@ -321,3 +321,29 @@ def test_a_run_paused_on_its_budget_resumes_when_a_proposal_raises_it(tmp_path: 
     assert tick_and_wait(service) == ["resume:1"]
     assert store.run(1).status == "done"
     service.close()
+
+
+@pytest.mark.anvil
+def test_the_service_drives_a_studio_on_postgresql_and_anvil(
+        tmp_path: Path, postgres_server: object) -> None:
+    """What deploy/compose.yaml runs, without Docker: the store and the checkpoints in
+    PostgreSQL, the DAO on a real node; a goal executed starts a run, an audit executed
+    resumes it, and the run lock is PostgreSQL's."""
+    from atelier.governance.chain.anvil import running_anvil
+
+    url = postgres_server.create_database("service")  # type: ignore[attr-defined]
+    with running_anvil() as rpc:
+        config = governed_studio(tmp_path, episodes=2, audit_every=1, extra_config=(
+            f'\n[storage]\nurl = "{url}"\n\n[chain]\nkind = "rpc"\nrpc_url = "{rpc}"\n'))
+        (config.parent / ".atelier" / "service-cursor.json").write_text('{"goal": 0}\n')
+        service = service_for(config)
+        assert tick_and_wait(service) == ["start:1"]
+        store = service.store()
+        assert store.url.startswith("postgresql") and store.run(1).status == "paused"
+        workspace = config.parent / ".atelier"  # runs and checkpoints are in PostgreSQL
+        assert not (workspace / "studio.sqlite3").exists()
+        assert not (workspace / "checkpoints.sqlite3").exists()
+        pass_proposal(config, 2)
+        assert tick_and_wait(service) == ["resume:1"]
+        assert store.run(1).status == "done" and service.state.goal_cursor == 1
+        service.close()

@@ -149,5 +149,16 @@ def test_a_member_votes_and_reviews_from_the_browser(served: tuple[str, Path]) -
         browser.get(f"{url}/reader/run-1/index.html")  # type: ignore[attr-defined]
         assert browser.title != "1"  # type: ignore[attr-defined]
         assert not browser.find_elements(By.CSS_SELECTOR, "img[src='x']")  # type: ignore[attr-defined]
+
+        store = studio_at(config).open_store()  # a model's text in the audit report
+        audit = store.audits(1)[0]
+        store.update_audit(audit.id, report_markdown=audit.report_markdown + "\n\n"
+                           '<img src=x onerror="document.title=2"><script>document.title=3'
+                           "</script>\n")
+        store.close()
+        browser.get(f"{url}/audits/{audit.id}")  # type: ignore[attr-defined]
+        assert browser.title not in ("2", "3")  # type: ignore[attr-defined]
+        assert not browser.find_elements(By.CSS_SELECTOR, "img[src='x'], article script")  # type: ignore[attr-defined]
+        assert "<img src=x" in browser.find_element(By.CSS_SELECTOR, "article").text  # type: ignore[attr-defined]
     finally:
         browser.quit()  # type: ignore[attr-defined]
