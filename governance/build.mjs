@@ -30,6 +30,10 @@ const DEPLOYABLES = [
   ["TimelockController", "@openzeppelin/contracts/governance/TimelockController.sol"],
   ["StudioRegistry", "contracts/StudioRegistry.sol"],
   ["ProvenanceRegistry", "contracts/ProvenanceRegistry.sol"],
+  ["RevenueSplits", "contracts/RevenueSplits.sol"],
+  // OpenZeppelin 4.9's (pinned as @openzeppelin/contracts-v4): RevenueSplits deploys it; its
+  // artifact gives Python the ABI to read dues and claim.
+  ["PaymentSplitter", "@openzeppelin/contracts-v4/finance/PaymentSplitter.sol"],
   ["ReferenceToken", "contracts/reference/ReferenceToken.sol"],
   ["ReferenceGovernor", "contracts/reference/ReferenceGovernor.sol"],
 ];

@@ -125,3 +125,11 @@ class Explainer:
 
     def _PromptListMismatch(self, agents: int, prompt_hashes: int) -> str:
         return f"{agents} agents but {prompt_hashes} prompt hashes"
+
+    # -- RevenueSplits ----------------------------------------------------------------------
+    def _EmptyIncome(self) -> str:
+        return "a split needs income to pay out (it was sent 0 ETH)"
+
+    def _PeriodAlreadySplit(self, period_end: int, last_period_end: int) -> str:
+        return (f"the contributions up to ledger entry {period_end} are paid out already "
+                f"(the last split ended at entry {last_period_end})")

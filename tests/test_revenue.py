@@ -1,0 +1,91 @@
+"""Revenue splits by contribution: income reaches the treasury, a split proposal pays the
+period out through OpenZeppelin 4.9's PaymentSplitter, every payee claims, and nothing but
+rounding (at most a wei per payee) is left behind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from atelier.governance.accounts import dev_signer
+from atelier.governance.artifacts import abi
+from atelier.governance.dao import StudioDAO
+from atelier.governance.revenue import (
+    RevenueRefused,
+    check_splittable,
+    claim,
+    describe,
+    dues,
+    plan_split,
+    split_action,
+)
+from atelier.governance.tx import send_value
+
+from dao_helpers import pass_and_execute
+
+#: An odd amount, so 17 shares do not divide it: rounding happens.
+INCOME = 10**18 + 7
+
+
+@dataclass
+class Entry:
+    id: int
+    account: str
+    kind: str
+
+
+def ledger() -> list[Entry]:
+    alice, bob, carol = (dev_signer(n).address for n in ("alice", "bob", "carol"))
+    kinds = [(alice, "review"), (alice, "review"), (bob, "prompt_rewrite"),
+             (carol, "curation_vote"), (carol, "curation_vote"), (carol, "curation_vote")]
+    return [Entry(i, a, k) for i, (a, k) in enumerate(kinds, start=1)]
+
+
+def test_income_is_split_by_contribution_and_every_payee_claims_it_all(dao: StudioDAO) -> None:
+    w3 = dao.chain.w3
+    with pytest.raises(RevenueRefused, match="no income"):  # an empty treasury
+        check_splittable(dao, plan_split(dao, ledger()))
+    send_value(dao.chain, dev_signer("dave"), dao.deployment.timelock, INCOME, action="income")
+
+    plan = plan_split(dao, ledger())
+    check_splittable(dao, plan)
+    # Default rule: review 2, prompt_rewrite 10, curation_vote 1 -> 4 + 10 + 3 shares.
+    shares = {dao.name_of(p.account): (p.shares, p.counts) for p in plan.payees}
+    assert shares == {"alice": (4, {"review": 2}), "bob": (10, {"prompt_rewrite": 1}),
+                      "carol": (3, {"curation_vote": 3})}
+    assert (plan.income, plan.period_end) == (INCOME, 6)
+    action, splitter = split_action(dao, plan)
+    description = describe(dao, plan, splitter)
+    assert "| bob (" in description and "1 x prompt_rewrite | 10 |" in description
+    proposal = dao.propose(dev_signer("alice"), [action], description)
+    pass_and_execute(dao, proposal)
+
+    contract = w3.eth.contract(address=dao.deployment.revenue, abi=abi("RevenueSplits"))
+    assert contract.functions.splits().call() == [splitter]  # CREATE2: as predicted
+    assert w3.eth.get_balance(splitter) == INCOME
+    assert w3.eth.get_balance(dao.deployment.timelock) == 0
+
+    paid = {}
+    for payee in plan.payees:
+        name = dao.name_of(payee.account)
+        before = w3.eth.get_balance(payee.account)
+        [(due, receipt)] = claim(dao, dev_signer(name))
+        fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
+        paid[name] = w3.eth.get_balance(payee.account) - before + fee
+        assert paid[name] == due.releasable == plan.owed(payee) == INCOME * payee.shares // 17
+        with pytest.raises(RevenueRefused, match="nothing to claim"):
+            claim(dao, dev_signer(name))
+    left = w3.eth.get_balance(splitter)
+    assert sum(paid.values()) + left == INCOME
+    assert 0 <= left <= len(plan.payees)  # rounding only, at most a wei per payee
+    assert all(d.releasable == 0 for n in paid for d in dues(dao, dev_signer(n).address))
+
+    with pytest.raises(RevenueRefused, match="dave is not a payee"):
+        claim(dao, dev_signer("dave"))
+    # The next period starts after entry 6: income alone is not enough to split.
+    send_value(dao.chain, dev_signer("dave"), dao.deployment.timelock, 5, action="income")
+    with pytest.raises(RevenueRefused, match="no contribution earns a share"):
+        check_splittable(dao, plan_split(dao, ledger()))
+    later = plan_split(dao, [*ledger(), Entry(7, dev_signer("dave").address, "review")])
+    assert [(dao.name_of(p.account), p.shares) for p in later.payees] == [("dave", 2)]
