@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from eth_utils import to_checksum_address
@@ -30,6 +31,11 @@ if TYPE_CHECKING:
 #: The rule's fields, in the struct's order, and the ledger kind each prices.
 RULE_KINDS: tuple[str, ...] = ("prompt_rewrite", "review", "curation_vote", "audit_proposal")
 WEI_PER_ETH = 10**18
+
+
+def eth(wei: int) -> str:
+    """``wei`` in ETH, exactly (no float rounding: voters compare these to the wei)."""
+    return f"{Decimal(wei) / WEI_PER_ETH:f}".rstrip("0").rstrip(".") or "0"
 
 
 class RevenueRefused(AtelierError):
@@ -125,8 +131,8 @@ def check_splittable(dao: StudioDAO, plan: SplitPlan) -> None:
             hint=f"income is ETH sent to the treasury (the timelock at {dao.deployment.timelock})")
     if plan.income > treasury_balance(dao):
         raise RevenueRefused(
-            f"the treasury holds {treasury_balance(dao) / WEI_PER_ETH:g} ETH, less than the "
-            f"{plan.income / WEI_PER_ETH:g} ETH asked")
+            f"the treasury holds {eth(treasury_balance(dao))} ETH, less than the "
+            f"{eth(plan.income)} ETH asked")
     if not plan.payees:
         raise RevenueRefused(
             f"no contribution earns a share since the last split (ledger entries from "
@@ -142,7 +148,7 @@ def split_action(dao: StudioDAO, plan: SplitPlan) -> tuple[Action, str]:
     args = [plan.period_end, [p.account for p in plan.payees], [p.shares for p in plan.payees]]
     splitter = str(contract.functions.splitAddress(*args).call())
     calldata = bytes.fromhex(contract.encode_abi("split", args)[2:])
-    summary = (f"RevenueSplits.split: pay {plan.income / WEI_PER_ETH:g} ETH to "
+    summary = (f"RevenueSplits.split: pay {eth(plan.income)} ETH to "
                f"{len(plan.payees)} payee(s) through the splitter {splitter}")
     return Action(contract.address, plan.income, calldata, summary), splitter
 
@@ -150,7 +156,7 @@ def split_action(dao: StudioDAO, plan: SplitPlan) -> tuple[Action, str]:
 def describe(dao: StudioDAO, plan: SplitPlan, splitter: str) -> str:
     """The proposal's description: the shares and why, so voters can recompute them."""
     rule = ", ".join(f"{k} {v}" for k, v in plan.rule.items())
-    lines = [f"# Revenue split: {plan.income / WEI_PER_ETH:g} ETH to {len(plan.payees)} "
+    lines = [f"# Revenue split: {eth(plan.income)} ETH to {len(plan.payees)} "
              f"contributor(s)", "",
              f"Pays the treasury's income out by contribution: ledger entries "
              f"{plan.first_entry}..{plan.period_end}, shares per entry ({rule}). The ETH goes "
@@ -160,7 +166,7 @@ def describe(dao: StudioDAO, plan: SplitPlan, splitter: str) -> str:
     for p in plan.payees:
         why = ", ".join(f"{n} x {k}" for k, n in p.counts.items())
         lines.append(f"| {dao.name_of(p.account)} ({p.account}) | {why} | {p.shares} | "
-                     f"{plan.owed(p) / WEI_PER_ETH:g} |")
+                     f"{eth(plan.owed(p))} |")
     return "\n".join(lines) + "\n"
 
 

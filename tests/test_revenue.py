@@ -4,7 +4,9 @@ rounding (at most a wei per payee) is left behind."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +24,9 @@ from atelier.governance.revenue import (
 )
 from atelier.governance.tx import send_value
 
+from cli_helpers import assert_refused, atelier
 from dao_helpers import pass_and_execute
+from workflow_helpers import governed_studio, pass_proposal, studio_at
 
 #: An odd amount, so 17 shares do not divide it: rounding happens.
 INCOME = 10**18 + 7
@@ -89,3 +93,56 @@ def test_income_is_split_by_contribution_and_every_payee_claims_it_all(dao: Stud
         check_splittable(dao, plan_split(dao, ledger()))
     later = plan_split(dao, [*ledger(), Entry(7, dev_signer("dave").address, "review")])
     assert [(dao.name_of(p.account), p.shares) for p in later.payees] == [("dave", 2)]
+
+
+def test_revenue_show_propose_claim_from_the_command_line(tmp_path: Path) -> None:
+    from atelier.store.models import Contribution
+
+    config = governed_studio(tmp_path, episodes=1)
+    studio = studio_at(config)
+    assert_refused(atelier(config, "revenue", "propose"), "no income", code=2)
+    with studio.session() as dao:
+        send_value(dao.chain, dev_signer("dave"), dao.deployment.timelock, INCOME,
+                   action="income")
+    # Income but an empty period: nobody has contributed.
+    assert_refused(atelier(config, "revenue", "propose"), "no contribution earns", code=2)
+    store = studio.open_store()
+    for account, kind, ref in [("alice", "review", "run 1 episode 1"),
+                               ("alice", "review", "run 1 episode 2"),
+                               ("bob", "prompt_rewrite", "proposal 2 letterer"),
+                               ("carol", "curation_vote", "ballot 1")]:
+        store.record_contribution(Contribution(account=dev_signer(account).address, kind=kind,
+                                               ref=ref, evidence="0x01"))
+    store.close()
+
+    shown = json.loads(atelier(config, "revenue", "show", "--json").out)
+    assert (shown["income_wei"], shown["entries"], shown["total_shares"]) == (
+        str(INCOME), [1, 4], 15)
+    assert [(p["name"], p["contributions"], p["shares"]) for p in shown["payees"]] == [
+        (n, c, s) for n, c, s in sorted(
+            [("alice", {"review": 2}, 4), ("bob", {"prompt_rewrite": 1}, 10),
+             ("carol", {"curation_vote": 1}, 1)],
+            key=lambda row: dev_signer(row[0]).address)]
+    proposed = atelier(config, "revenue", "propose", "--as", "bob", "--json")
+    assert proposed.code == 0, proposed.err
+    number = json.loads(proposed.out)["proposal"]
+    pass_proposal(config, number)
+
+    assert_refused(atelier(config, "revenue", "claim", "--as", "dave"), "dave is not a payee",
+                   code=2)
+    claimed = {}
+    for name in ("alice", "bob", "carol"):
+        result = atelier(config, "revenue", "claim", "--as", name, "--json")
+        assert result.code == 0, result.err
+        claimed[name] = int(json.loads(result.out)["claimed_wei"])
+        assert_refused(atelier(config, "revenue", "claim", "--as", name), "nothing to claim",
+                       code=2)
+    assert claimed == {p["name"]: int(p["owed_wei"]) for p in shown["payees"]}
+    assert INCOME - len(claimed) <= sum(claimed.values()) <= INCOME
+    with studio.session() as dao:
+        [splitter] = dao.chain.w3.eth.contract(
+            address=dao.deployment.revenue, abi=abi("RevenueSplits")).functions.splits().call()
+        assert dao.chain.w3.eth.get_balance(splitter) == INCOME - sum(claimed.values())
+    after = json.loads(atelier(config, "revenue", "show", "--json").out)
+    assert (after["income_wei"], after["entries"], after["payees"]) == ("0", [5, 4], [])
+    assert_refused(atelier(config, "revenue", "propose"), "no income", code=2)

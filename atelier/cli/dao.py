@@ -84,7 +84,7 @@ def init(
 def dao_settings(studio: Studio) -> DaoSettings:
     """The governor settings and the initial reputation rule config.toml asks for at
     deployment."""
-    from atelier.governance.deploy import DaoSettings, ReputationRuleSettings
+    from atelier.governance.deploy import DaoSettings, ReputationRuleSettings, RevenueRuleSettings
 
     gov, rep = studio.config.governance, studio.config.reputation
     return DaoSettings(
@@ -97,6 +97,7 @@ def dao_settings(studio: Studio) -> DaoSettings:
             cap_per_audit=rep.cap_per_audit, decay_bps=rep.decay_bps,
             decay_floor=rep.decay_floor,
         ),
+        revenue=RevenueRuleSettings(**studio.config.revenue.model_dump()),
     )
 
 

@@ -26,6 +26,7 @@ from atelier.cli import demo as demo_cmds
 from atelier.cli import members as member_cmds
 from atelier.cli import prompts as prompt_cmds
 from atelier.cli import proposals as proposal_cmds
+from atelier.cli import revenue as revenue_cmds
 from atelier.cli import runs as run_cmds
 from atelier.cli import serve as serve_cmds
 from atelier.cli import verify as verify_cmds
@@ -126,6 +127,7 @@ app.add_typer(member_cmds.curate_app, name="curate")
 app.add_typer(member_cmds.members_app, name="members")
 app.command("serve")(serve_cmds.serve)
 app.add_typer(budget_cmds.budget_app, name="budget")
+app.add_typer(revenue_cmds.revenue_app, name="revenue")
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
