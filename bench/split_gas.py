@@ -1,0 +1,59 @@
+"""Gas of a revenue split (part of the gas benchmark): executing the split proposal (the
+timelock has RevenueSplits deploy one OpenZeppelin 4.9 PaymentSplitter by CREATE2 holding
+the income) and each payee's claim (``PaymentSplitter.release``). The first claim also
+writes the splitter's running total from zero, so it costs more than the later ones."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from atelier.governance.accounts import dev_signer
+from atelier.governance.lifecycle import Ballot, Step, pass_proposal
+from atelier.governance.proposal_state import ProposalState
+from atelier.governance.revenue import check_splittable, claim, describe, plan_split, split_action
+from atelier.governance.tx import send_value
+
+if TYPE_CHECKING:
+    from atelier.governance.dao import StudioDAO
+
+PAYEES = ("alice", "bob", "carol", "dave")
+INCOME = 10**18
+
+
+@dataclass
+class _Entry:
+    id: int
+    account: str
+    kind: str
+
+
+def measure(dao: StudioDAO) -> dict[str, tuple[int, float]]:
+    """row -> (gas, wall ms through the client) of one split of ``INCOME`` among ``PAYEES``
+    (one review each)."""
+    send_value(dao.chain, dev_signer("deployer"), dao.deployment.timelock, INCOME,
+               action="income")
+    ledger = [_Entry(i, dev_signer(n).address, "review") for i, n in enumerate(PAYEES, 1)]
+    plan = plan_split(dao, ledger)
+    check_splittable(dao, plan)
+    action, splitter = split_action(dao, plan)
+    proposal = dao.propose(dev_signer("alice"), [action], describe(dao, plan, splitter))
+    rows: dict[str, tuple[int, float]] = {}
+
+    def record(step: Step, _ballot: Ballot | None, receipt: Any, seconds: float) -> None:
+        if step == "executed" and receipt is not None:
+            rows["split: execute (deploy the splitter)"] = (int(receipt["gasUsed"]),
+                                                            seconds * 1000)
+
+    state = pass_proposal(dao, proposal, [Ballot(dev_signer(n)) for n in PAYEES[:3]],
+                          executor=dev_signer("alice"), on_step=record)
+    if state is not ProposalState.Executed:
+        raise RuntimeError(f"the benchmark split ended {state.name}")
+    for i, name in enumerate(PAYEES):
+        started = time.perf_counter()
+        [(_due, receipt)] = claim(dao, dev_signer(name))
+        if i < 2:  # the first claim, then a later one (all later ones cost the same)
+            rows[f"split: claim ({'first' if i == 0 else 'later'} payee)"] = (
+                int(receipt["gasUsed"]), (time.perf_counter() - started) * 1000)
+    return rows
