@@ -93,6 +93,15 @@ def revenue_rule(dao: StudioDAO) -> dict[str, int]:
     return dict(zip(RULE_KINDS, (int(v) for v in struct), strict=True))
 
 
+def rule_action(dao: StudioDAO, rule: dict[str, int]) -> Action:
+    """A proposal action replacing the revenue rule (``RevenueSplits.setRevenueRule``);
+    ``rule``: kind -> shares per entry, every kind of ``RULE_KINDS``."""
+    contract = splits_contract(dao)
+    struct = tuple(rule[kind] for kind in RULE_KINDS)
+    calldata = bytes.fromhex(contract.encode_abi("setRevenueRule", [struct])[2:])
+    return Action(contract.address, 0, calldata, dao.describe_call(contract.address, calldata))
+
+
 def treasury_balance(dao: StudioDAO) -> int:
     return int(dao.chain.w3.eth.get_balance(dao.deployment.timelock))
 

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from atelier.governance.accounts import dev_signer
-from atelier.governance.artifacts import abi
+from atelier.governance.artifacts import abi, bytecode
+from atelier.governance.chain.base import DevChain
 from atelier.governance.dao import StudioDAO
+from atelier.governance.messages import Explainer
 from atelier.governance.revenue import (
     RevenueRefused,
     check_splittable,
@@ -20,9 +22,13 @@ from atelier.governance.revenue import (
     describe,
     dues,
     plan_split,
+    revenue_rule,
+    rule_action,
     split_action,
 )
-from atelier.governance.tx import send_value
+from atelier.governance.tx import deploy as deploy_contract
+from atelier.governance.tx import send_value, transact
+from atelier.kernel.errors import TransactionFailed
 
 from cli_helpers import assert_refused, atelier
 from dao_helpers import pass_and_execute
@@ -146,3 +152,45 @@ def test_revenue_show_propose_claim_from_the_command_line(tmp_path: Path) -> Non
     after = json.loads(atelier(config, "revenue", "show", "--json").out)
     assert (after["income_wei"], after["entries"], after["payees"]) == ("0", [5, 4], [])
     assert_refused(atelier(config, "revenue", "propose"), "no income", code=2)
+
+
+def test_the_revenue_rule_changes_by_proposal(dao: StudioDAO) -> None:
+    new = {"prompt_rewrite": 1, "review": 0, "curation_vote": 7, "audit_proposal": 3}
+    assert revenue_rule(dao) == {"prompt_rewrite": 10, "review": 2, "curation_vote": 1,
+                                 "audit_proposal": 5}  # [revenue]'s defaults, at deployment
+    action = rule_action(dao, new)
+    assert action.summary.startswith("RevenueSplits.setRevenueRule(")
+    pass_and_execute(dao, dao.propose(dev_signer("alice"), [action], "# New revenue rule\n"))
+    assert revenue_rule(dao) == new
+    send_value(dao.chain, dev_signer("dave"), dao.deployment.timelock, 100, action="income")
+    # Reviews now earn nothing: alice is no payee (PaymentSplitter refuses zero shares).
+    plan = plan_split(dao, ledger())
+    assert sorted((dao.name_of(p.account), p.shares) for p in plan.payees) == [
+        ("bob", 1), ("carol", 21)]
+
+
+def test_revenue_splits_guards_its_periods_and_its_owner(chain: DevChain) -> None:
+    """RevenueSplits owned by a plain account (alice), to reach split directly."""
+    alice, bob = dev_signer("alice"), dev_signer("bob")
+    factory = chain.w3.eth.contract(abi=abi("RevenueSplits"), bytecode=bytecode("RevenueSplits"))
+    receipt = deploy_contract(chain, alice, factory, alice.address, (1, 1, 1, 1),
+                              action="deploying revenue splits")
+    splits = chain.w3.eth.contract(address=receipt["contractAddress"], abi=abi("RevenueSplits"))
+    payees, shares = [bob.address, alice.address], [3, 1]
+
+    for signer, period_end, value, error in [(alice, 1, 0, "EmptyIncome"),
+                                             (bob, 1, 10, "OwnableUnauthorizedAccount")]:
+        with pytest.raises(TransactionFailed) as raised:
+            transact(chain, signer, splits.functions.split(period_end, payees, shares),
+                     action="split", explain=Explainer(str, str), value=value)
+        assert raised.value.error_name == error
+    predicted = splits.functions.splitAddress(4, payees, shares).call()
+    transact(chain, alice, splits.functions.split(4, payees, shares), action="split", value=10)
+    assert splits.functions.splits().call() == [predicted]
+    assert (splits.functions.lastPeriodEnd().call(), chain.w3.eth.get_balance(predicted)) == (
+        4, 10)
+    with pytest.raises(TransactionFailed) as raised:  # the same period, or an earlier one
+        transact(chain, alice, splits.functions.split(4, payees, shares), action="split",
+                 explain=Explainer(str, str), value=10)
+    assert raised.value.error_args == (4, 4)
+    assert "paid out already (the last split ended at entry 4)" in raised.value.message
