@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from atelier.governance.accounts import dev_signer
 from atelier.governance.lifecycle import Ballot, Step, pass_proposal
 from atelier.governance.proposal_state import ProposalState
-from atelier.governance.revenue import check_splittable, claim, describe, plan_split, split_action
+from atelier.governance.revenue import check_splittable, claim, describe, plan_split, split_actions
 from atelier.governance.tx import send_value
 
 if TYPE_CHECKING:
@@ -37,8 +37,8 @@ def measure(dao: StudioDAO) -> dict[str, tuple[int, float]]:
     ledger = [_Entry(i, dev_signer(n).address, "review") for i, n in enumerate(PAYEES, 1)]
     plan = plan_split(dao, ledger)
     check_splittable(dao, plan)
-    action, splitter = split_action(dao, plan)
-    proposal = dao.propose(dev_signer("alice"), [action], describe(dao, plan, splitter))
+    actions, splitter = split_actions(dao, plan)
+    proposal = dao.propose(dev_signer("alice"), actions, describe(dao, plan, splitter))
     rows: dict[str, tuple[int, float]] = {}
 
     def record(step: Step, _ballot: Ballot | None, receipt: Any, seconds: float) -> None:

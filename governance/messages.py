@@ -128,7 +128,10 @@ class Explainer:
 
     # -- RevenueSplits ----------------------------------------------------------------------
     def _EmptyIncome(self) -> str:
-        return "a split needs income to pay out (it was sent 0 ETH)"
+        return "a split needs income to pay out (it was sent no ETH and no token amount)"
+
+    def _TokenListMismatch(self, tokens: int, amounts: int) -> str:
+        return f"{tokens} tokens but {amounts} amounts"
 
     def _PeriodAlreadySplit(self, period_end: int, last_period_end: int) -> str:
         return (f"the contributions up to ledger entry {period_end} are paid out already "

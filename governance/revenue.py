@@ -4,8 +4,9 @@ contribution ledger earned under the on-chain revenue rule, through OpenZeppelin
 
 An income period is every ledger entry after the last split's (``RevenueSplits.lastPeriodEnd``,
 on the chain, so every reader agrees); its income is the treasury's balance when the split is
-proposed (or less, if asked). A payee's shares are the sum over its entries of the rule's
-shares for each entry's kind, so anyone can recompute them from the ledger.
+proposed (or less, if asked), in ETH and in each ERC-20 named. A payee's shares are the sum
+over its entries of the rule's shares for each entry's kind, so anyone can recompute them from
+the ledger.
 """
 
 from __future__ import annotations
@@ -69,14 +70,18 @@ class SplitPlan:
     income: int  # wei
     rule: dict[str, int]  # kind -> shares per entry
     payees: tuple[Payee, ...] = field(default=())
+    #: ERC-20 income: token address -> amount (its smallest unit).
+    tokens: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_shares(self) -> int:
         return sum(p.shares for p in self.payees)
 
-    def owed(self, payee: Payee) -> int:
-        """What PaymentSplitter will release to ``payee`` (it rounds down)."""
-        return self.income * payee.shares // self.total_shares if self.total_shares else 0
+    def owed(self, payee: Payee, token: str | None = None) -> int:
+        """What PaymentSplitter will release to ``payee`` of the ETH (or of ``token``); it
+        rounds down."""
+        amount = self.income if token is None else self.tokens[token]
+        return amount * payee.shares // self.total_shares if self.total_shares else 0
 
 
 def splits_contract(dao: StudioDAO) -> Any:
@@ -106,10 +111,16 @@ def treasury_balance(dao: StudioDAO) -> int:
     return int(dao.chain.w3.eth.get_balance(dao.deployment.timelock))
 
 
-def plan_split(dao: StudioDAO, ledger: Sequence[Entry], *, income: int | None = None
-               ) -> SplitPlan:
+def token_contract(dao: StudioDAO, token: str) -> Any:
+    return dao.chain.w3.eth.contract(address=to_checksum_address(token),
+                                     abi=abi("ERC20PresetFixedSupply"))
+
+
+def plan_split(dao: StudioDAO, ledger: Sequence[Entry], *, income: int | None = None,
+               tokens: Sequence[str] = ()) -> SplitPlan:
     """The next period's plan: entries after the last split, priced by the on-chain rule;
-    ``income`` defaults to the treasury's whole balance."""
+    ``income`` defaults to the treasury's whole balance, and each of ``tokens`` (ERC-20
+    addresses) is split too, the treasury's whole balance of it."""
     contract = splits_contract(dao)
     last = int(contract.functions.lastPeriodEnd().call())
     rule = revenue_rule(dao)
@@ -127,6 +138,8 @@ def plan_split(dao: StudioDAO, ledger: Sequence[Entry], *, income: int | None = 
         period_end=max((e.id or 0 for e in period), default=last),
         income=treasury_balance(dao) if income is None else income,
         rule=rule,
+        tokens={to_checksum_address(t): int(token_contract(dao, t).functions.balanceOf(
+            dao.deployment.timelock).call()) for t in tokens},
         # PaymentSplitter refuses a payee with no shares (a kind the rule prices at 0).
         payees=tuple(p for p in payees if p.shares > 0),
     )
@@ -134,10 +147,11 @@ def plan_split(dao: StudioDAO, ledger: Sequence[Entry], *, income: int | None = 
 
 def check_splittable(dao: StudioDAO, plan: SplitPlan) -> None:
     """Refuse an empty period: no income, or no contribution that earns a share."""
-    if plan.income <= 0:
+    if plan.income <= 0 and not any(plan.tokens.values()):
         raise RevenueRefused(
             "the treasury holds no income to split",
-            hint=f"income is ETH sent to the treasury (the timelock at {dao.deployment.timelock})")
+            hint=f"income is ETH (or an ERC-20, named with --token) sent to the treasury (the "
+            f"timelock at {dao.deployment.timelock})")
     if plan.income > treasury_balance(dao):
         raise RevenueRefused(
             f"the treasury holds {eth(treasury_balance(dao))} ETH, less than the "
@@ -150,32 +164,44 @@ def check_splittable(dao: StudioDAO, plan: SplitPlan) -> None:
             "shares")
 
 
-def split_action(dao: StudioDAO, plan: SplitPlan) -> tuple[Action, str]:
-    """The proposal's one action (the timelock calls ``split`` with the income) and the
-    address the splitter will have."""
+def split_actions(dao: StudioDAO, plan: SplitPlan) -> tuple[list[Action], str]:
+    """The proposal's actions (the timelock approves RevenueSplits for each ERC-20 income,
+    then calls ``split`` with the ETH) and the address the splitter will have."""
     contract = splits_contract(dao)
-    args = [plan.period_end, [p.account for p in plan.payees], [p.shares for p in plan.payees]]
-    splitter = str(contract.functions.splitAddress(*args).call())
-    calldata = bytes.fromhex(contract.encode_abi("split", args)[2:])
-    summary = (f"RevenueSplits.split: pay {eth(plan.income)} ETH to "
-               f"{len(plan.payees)} payee(s) through the splitter {splitter}")
-    return Action(contract.address, plan.income, calldata, summary), splitter
+    payees = [[p.account for p in plan.payees], [p.shares for p in plan.payees]]
+    tokens = {t: a for t, a in plan.tokens.items() if a > 0}
+    splitter = str(contract.functions.splitAddress(plan.period_end, *payees).call())
+    actions = []
+    for token, amount in tokens.items():
+        calldata = bytes.fromhex(token_contract(dao, token).encode_abi(
+            "approve", [contract.address, amount])[2:])
+        actions.append(Action(token, 0, calldata, f"ERC-20 {token}.approve(RevenueSplits, "
+                                                  f"{amount})"))
+    calldata = bytes.fromhex(contract.encode_abi(
+        "split", [plan.period_end, *payees, list(tokens), list(tokens.values())])[2:])
+    summary = (f"RevenueSplits.split: pay {eth(plan.income)} ETH"
+               + "".join(f" and {a} of token {t}" for t, a in tokens.items())
+               + f" to {len(plan.payees)} payee(s) through the splitter {splitter}")
+    return [*actions, Action(contract.address, plan.income, calldata, summary)], splitter
 
 
 def describe(dao: StudioDAO, plan: SplitPlan, splitter: str) -> str:
     """The proposal's description: the shares and why, so voters can recompute them."""
     rule = ", ".join(f"{k} {v}" for k, v in plan.rule.items())
-    lines = [f"# Revenue split: {eth(plan.income)} ETH to {len(plan.payees)} "
-             f"contributor(s)", "",
+    tokens = {t: a for t, a in plan.tokens.items() if a > 0}
+    lines = [f"# Revenue split: {eth(plan.income)} ETH"
+             + "".join(f" + {a} of token {t}" for t, a in tokens.items())
+             + f" to {len(plan.payees)} contributor(s)", "",
              f"Pays the treasury's income out by contribution: ledger entries "
              f"{plan.first_entry}..{plan.period_end}, shares per entry ({rule}). The ETH goes "
              f"to an OpenZeppelin PaymentSplitter at {splitter}, from which each payee "
              f"claims (`atelier revenue claim`).", "",
-             "| payee | contributions | shares | ETH |", "|---|---|---|---|"]
+             "| payee | contributions | shares | ETH |"
+             + "".join(f" {t} |" for t in tokens), "|---|---|---|---|" + "---|" * len(tokens)]
     for p in plan.payees:
         why = ", ".join(f"{n} x {k}" for k, n in p.counts.items())
         lines.append(f"| {dao.name_of(p.account)} ({p.account}) | {why} | {p.shares} | "
-                     f"{eth(plan.owed(p))} |")
+                     f"{eth(plan.owed(p))} |" + "".join(f" {plan.owed(p, t)} |" for t in tokens))
     return "\n".join(lines) + "\n"
 
 
@@ -183,7 +209,8 @@ def describe(dao: StudioDAO, plan: SplitPlan, splitter: str) -> str:
 class Due:
     splitter: str
     shares: int
-    releasable: int  # wei
+    releasable: int  # wei, or the token's smallest unit
+    token: str | None = None  # None: ETH
 
 
 def dues(dao: StudioDAO, account: str) -> list[Due]:
@@ -193,9 +220,16 @@ def dues(dao: StudioDAO, account: str) -> list[Due]:
     for address in splits_contract(dao).functions.splits().call():
         splitter = dao.chain.w3.eth.contract(address=address, abi=abi("PaymentSplitter"))
         shares = int(splitter.functions.shares(account).call())
-        if shares:
-            found.append(Due(str(address), shares,
-                             int(splitter.functions.releasable(account).call())))
+        if not shares:
+            continue
+        # PaymentSplitter overloads `releasable` and `release`: (account) for ETH, (token,
+        # account) for an ERC-20.
+        releasable = splitter.get_function_by_signature("releasable(address)")
+        found.append(Due(str(address), shares, int(releasable(account).call())))
+        of_token = splitter.get_function_by_signature("releasable(address,address)")
+        for token in splits_contract(dao).functions.splitTokens(address).call():
+            found.append(Due(str(address), shares, int(of_token(token, account).call()),
+                             str(token)))
     return found
 
 
@@ -213,8 +247,9 @@ def claim(dao: StudioDAO, signer: Signer) -> list[tuple[Due, TxReceipt]]:
     paid = []
     for due in owed:
         splitter = dao.chain.w3.eth.contract(address=due.splitter, abi=abi("PaymentSplitter"))
-        # PaymentSplitter has two `release` overloads (ETH, ERC-20): name the ETH one.
-        release = splitter.get_function_by_signature("release(address)")(signer.address)
+        release = (splitter.get_function_by_signature("release(address)")(signer.address)
+                   if due.token is None else splitter.get_function_by_signature(
+                       "release(address,address)")(due.token, signer.address))
         paid.append((due, transact(dao.chain, signer, release,
                                    action=f"{who}'s claim from {due.splitter}",
                                    explain=dao.explain)))

@@ -24,7 +24,7 @@ from atelier.governance.revenue import (
     plan_split,
     revenue_rule,
     rule_action,
-    split_action,
+    split_actions,
 )
 from atelier.governance.tx import deploy as deploy_contract
 from atelier.governance.tx import send_value, transact
@@ -65,10 +65,10 @@ def test_income_is_split_by_contribution_and_every_payee_claims_it_all(dao: Stud
     assert shares == {"alice": (4, {"review": 2}), "bob": (10, {"prompt_rewrite": 1}),
                       "carol": (3, {"curation_vote": 3})}
     assert (plan.income, plan.period_end) == (INCOME, 6)
-    action, splitter = split_action(dao, plan)
+    actions, splitter = split_actions(dao, plan)
     description = describe(dao, plan, splitter)
     assert "| bob (" in description and "1 x prompt_rewrite | 10 |" in description
-    proposal = dao.propose(dev_signer("alice"), [action], description)
+    proposal = dao.propose(dev_signer("alice"), actions, description)
     pass_and_execute(dao, proposal)
 
     contract = w3.eth.contract(address=dao.deployment.revenue, abi=abi("RevenueSplits"))
@@ -107,6 +107,8 @@ def test_revenue_show_propose_claim_from_the_command_line(tmp_path: Path) -> Non
     config = governed_studio(tmp_path, episodes=1)
     studio = studio_at(config)
     assert_refused(atelier(config, "revenue", "propose"), "no income", code=2)
+    assert_refused(atelier(config, "revenue", "show", "--token", "nope"), "not a 0x address",
+                   code=2)
     with studio.session() as dao:
         send_value(dao.chain, dev_signer("dave"), dao.deployment.timelock, INCOME,
                    action="income")
@@ -178,19 +180,61 @@ def test_revenue_splits_guards_its_periods_and_its_owner(chain: DevChain) -> Non
     splits = chain.w3.eth.contract(address=receipt["contractAddress"], abi=abi("RevenueSplits"))
     payees, shares = [bob.address, alice.address], [3, 1]
 
-    for signer, period_end, value, error in [(alice, 1, 0, "EmptyIncome"),
-                                             (bob, 1, 10, "OwnableUnauthorizedAccount")]:
+    for signer, tokens, value, error in [
+            (alice, ([], []), 0, "EmptyIncome"),
+            (alice, ([bob.address], [0]), 0, "EmptyIncome"),  # a token, but none of it
+            (alice, ([bob.address], []), 10, "TokenListMismatch"),
+            (bob, ([], []), 10, "OwnableUnauthorizedAccount")]:
         with pytest.raises(TransactionFailed) as raised:
-            transact(chain, signer, splits.functions.split(period_end, payees, shares),
+            transact(chain, signer, splits.functions.split(1, payees, shares, *tokens),
                      action="split", explain=Explainer(str, str), value=value)
         assert raised.value.error_name == error
     predicted = splits.functions.splitAddress(4, payees, shares).call()
-    transact(chain, alice, splits.functions.split(4, payees, shares), action="split", value=10)
+    transact(chain, alice, splits.functions.split(4, payees, shares, [], []), action="split",
+             value=10)
     assert splits.functions.splits().call() == [predicted]
     assert (splits.functions.lastPeriodEnd().call(), chain.w3.eth.get_balance(predicted)) == (
         4, 10)
     with pytest.raises(TransactionFailed) as raised:  # the same period, or an earlier one
-        transact(chain, alice, splits.functions.split(4, payees, shares), action="split",
-                 explain=Explainer(str, str), value=10)
+        transact(chain, alice, splits.functions.split(4, payees, shares, [], []),
+                 action="split", explain=Explainer(str, str), value=10)
     assert raised.value.error_args == (4, 4)
     assert "paid out already (the last split ended at entry 4)" in raised.value.message
+
+
+def test_an_erc20_income_is_split_and_claimed_too(dao: StudioDAO) -> None:
+    """A dev chain's test token (OpenZeppelin 4.9's ERC20PresetFixedSupply) reaches the
+    treasury; a period with token income and no ETH is split and claimed the same way."""
+    w3, dave = dao.chain.w3, dev_signer("dave")
+    factory = w3.eth.contract(abi=abi("ERC20PresetFixedSupply"),
+                              bytecode=bytecode("ERC20PresetFixedSupply"))
+    address = deploy_contract(dao.chain, dave, factory, "Test Dollar", "TUSD", 10**9,
+                              dave.address, action="deploying the test token")["contractAddress"]
+    token = w3.eth.contract(address=address, abi=abi("ERC20PresetFixedSupply"))
+    with pytest.raises(RevenueRefused, match="no income"):  # an empty treasury, this token too
+        check_splittable(dao, plan_split(dao, ledger(), tokens=[address]))
+    income = 10**6 + 5
+    transact(dao.chain, dave, token.functions.transfer(dao.deployment.timelock, income),
+             action="token income")
+    plan = plan_split(dao, ledger(), tokens=[address])
+    check_splittable(dao, plan)
+    assert (plan.income, plan.tokens) == (0, {address: income})
+    actions, splitter = split_actions(dao, plan)
+    assert [a.summary.split("(")[0] for a in actions] == [
+        f"ERC-20 {address}.approve", "RevenueSplits.split: pay 0 ETH and 1000005 of token "
+        f"{address} to 3 payee"]
+    pass_and_execute(dao, dao.propose(dev_signer("alice"), actions,
+                                      describe(dao, plan, splitter)))
+    assert token.functions.balanceOf(splitter).call() == income
+    paid = {}
+    for payee in plan.payees:
+        name = dao.name_of(payee.account)
+        [(due, _)] = claim(dao, dev_signer(name))  # the token only: the ETH due is 0
+        assert (due.token, due.releasable) == (address, plan.owed(payee, address))
+        paid[name] = token.functions.balanceOf(payee.account).call()
+        assert paid[name] == income * payee.shares // 17
+        with pytest.raises(RevenueRefused, match="nothing to claim"):
+            claim(dao, dev_signer(name))
+    left = token.functions.balanceOf(splitter).call()
+    assert sum(paid.values()) + left == income and left <= len(paid)
+    assert token.functions.balanceOf(dao.deployment.timelock).call() == 0

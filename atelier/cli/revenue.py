@@ -30,6 +30,8 @@ revenue_app = typer.Typer(help="The treasury's income, split by contribution: sh
 JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 AmountOption = Annotated[str | None, typer.Option(
     "--amount", help="ETH to split (default: all the treasury holds).")]
+TokenOption = Annotated[list[str] | None, typer.Option(
+    "--token", help="An ERC-20 (0x address) whose treasury balance is split too; repeatable.")]
 WEI_PER_ETH = 10**18
 
 
@@ -40,34 +42,40 @@ def eth(wei: int) -> str:
     return exact(wei)
 
 
-def _plan(studio: Studio, dao: StudioDAO, amount: str | None) -> SplitPlan:
+def _plan(studio: Studio, dao: StudioDAO, amount: str | None,
+          tokens: list[str] | None = None) -> SplitPlan:
     from atelier.governance.revenue import plan_split
     from atelier.workflows.ledger import record_executed_audits
 
     with studio.open_store() as store:
         record_executed_audits(studio, store, dao)  # audits that executed since: they count
         ledger = store.contributions()
-    return plan_split(dao, ledger, income=None if amount is None else _wei(amount))
+    return plan_split(dao, ledger, income=None if amount is None else _wei(amount),
+                      tokens=[_token(t) for t in tokens or ()])
 
 
 def _plan_json(dao: StudioDAO, plan: SplitPlan) -> dict[str, Any]:
     return {"income_wei": str(plan.income), "income_eth": eth(plan.income),
             "entries": [plan.first_entry, plan.period_end], "rule": plan.rule,
+            "tokens": {t: str(a) for t, a in plan.tokens.items()},
             "total_shares": plan.total_shares,
             "payees": [{"name": dao.name_of(p.account), "address": p.account,
                         "contributions": p.counts, "shares": p.shares,
-                        "owed_wei": str(plan.owed(p))} for p in plan.payees]}
+                        "owed_wei": str(plan.owed(p)),
+                        "owed_tokens": {t: str(plan.owed(p, t)) for t in plan.tokens}}
+                       for p in plan.payees]}
 
 
 @revenue_app.command("show")
-def show(ctx: typer.Context, amount: AmountOption = None, as_json: JsonOption = False) -> None:
+def show(ctx: typer.Context, amount: AmountOption = None, token: TokenOption = None,
+         as_json: JsonOption = False) -> None:
     """The period's income and the proposed shares, and why (contributions times the rule)."""
     from atelier.governance.revenue import dues
 
     studio = studio_of(ctx)
     with studio.session() as dao:
-        plan = _plan(studio, dao, amount)
-        claims = {name: sum(d.releasable for d in dues(dao, address))
+        plan = _plan(studio, dao, amount, token)
+        claims = {name: sum(d.releasable for d in dues(dao, address) if d.token is None)
                   for address, name in studio.account_names().items()}
     unclaimed = {n: w for n, w in sorted(claims.items()) if w}
     if as_json:
@@ -75,7 +83,8 @@ def show(ctx: typer.Context, amount: AmountOption = None, as_json: JsonOption = 
                                                              for n, w in unclaimed.items()}})
         return
     rule = ", ".join(f"{k} {v}" for k, v in plan.rule.items())
-    console.print(f"income: [bold]{eth(plan.income)} ETH[/] in the treasury; contributions "
+    tokens = "".join(f" and {a} of token {t}" for t, a in plan.tokens.items())
+    console.print(f"income: [bold]{eth(plan.income)} ETH[/]{tokens} in the treasury; contributions "
                   f"since the last split: ledger entries {plan.first_entry}..{plan.period_end}; "
                   f"shares per entry: {rule}", soft_wrap=True)
     if plan.payees:
@@ -93,20 +102,20 @@ def show(ctx: typer.Context, amount: AmountOption = None, as_json: JsonOption = 
 
 
 @revenue_app.command("propose")
-def propose(ctx: typer.Context, amount: AmountOption = None,
+def propose(ctx: typer.Context, amount: AmountOption = None, token: TokenOption = None,
             as_: Annotated[str, typer.Option("--as", help="Account that signs.")] = "alice",
             as_json: JsonOption = False) -> None:
     """Propose to pay the period's income out by contribution; members vote on it as on any
     proposal, and its execution funds the split that payees claim from."""
-    from atelier.governance.revenue import check_splittable, describe, split_action
+    from atelier.governance.revenue import check_splittable, describe, split_actions
 
     studio = studio_of(ctx)
     signer = studio.signer(as_)
     with studio.session() as dao:
-        plan = _plan(studio, dao, amount)
+        plan = _plan(studio, dao, amount, token)
         check_splittable(dao, plan)
-        action, splitter = split_action(dao, plan)
-        proposal = dao.propose(signer, [action], describe(dao, plan, splitter))
+        actions, splitter = split_actions(dao, plan)
+        proposal = dao.propose(signer, actions, describe(dao, plan, splitter))
     if as_json:
         emit_json({"proposal": proposal.number, "id": str(proposal.id), "splitter": splitter,
                    **_plan_json(dao, plan)})
@@ -130,15 +139,22 @@ def claim(ctx: typer.Context,
     signer = studio.signer(as_)
     with studio.session() as dao:
         paid = claim_dues(dao, signer)
-    total = sum(due.releasable for due, _ in paid)
+    total = sum(due.releasable for due, _ in paid if due.token is None)
+    tokens: dict[str, int] = {}
+    for due, _ in paid:
+        if due.token is not None:
+            tokens[due.token] = tokens.get(due.token, 0) + due.releasable
     if as_json:
         emit_json({"payee": as_, "claimed_wei": str(total),
-                   "splits": [{"splitter": d.splitter, "wei": str(d.releasable),
+                   "claimed_tokens": {t: str(a) for t, a in tokens.items()},
+                   "claims": [{"splitter": d.splitter, "token": d.token,
+                               "amount": str(d.releasable),
                                "tx": r["transactionHash"].hex(), "gas": r["gasUsed"]}
                               for d, r in paid]})
         return
-    console.print(f"[green]✓[/] {escape(as_)} claimed {eth(total)} ETH from {len(paid)} "
-                  "split(s)", soft_wrap=True)
+    also = "".join(f" and {a} of token {t}" for t, a in tokens.items())
+    console.print(f"[green]✓[/] {escape(as_)} claimed {eth(total)} ETH{also} from "
+                  f"{len({d.splitter for d, _ in paid})} split(s)", soft_wrap=True)
 
 
 def _wei(text: str) -> int:
@@ -154,3 +170,13 @@ def _wei(text: str) -> int:
         raise RevenueRefused(f"--amount {clip_repr(text)} is not a positive amount of ETH "
                              "with at most 18 decimals")
     return int(wei)
+
+
+def _token(text: str) -> str:
+    from eth_utils import is_address, to_checksum_address
+
+    from atelier.governance.revenue import RevenueRefused
+
+    if not is_address(text.strip()):
+        raise RevenueRefused(f"--token {clip_repr(text)} is not a 0x address of an ERC-20")
+    return to_checksum_address(text.strip())
