@@ -31,6 +31,7 @@ const DEPLOYABLES = [
   ["StudioRegistry", "contracts/StudioRegistry.sol"],
   ["ProvenanceRegistry", "contracts/ProvenanceRegistry.sol"],
   ["RevenueSplits", "contracts/RevenueSplits.sol"],
+  ["StudioReleases", "contracts/StudioReleases.sol"],
   // OpenZeppelin 4.9's (pinned as @openzeppelin/contracts-v4): RevenueSplits deploys it; its
   // artifact gives Python the ABI to read dues and claim.
   ["PaymentSplitter", "@openzeppelin/contracts-v4/finance/PaymentSplitter.sol"],

@@ -3,7 +3,7 @@
 Order: the timelock first (it owns the token and the registries), the token with the founding
 grants, the governor (proposer and canceller on the timelock), the studio registry, the
 provenance registry (its admin the timelock, its anchor role the operator), the revenue
-splits (owned by the timelock); finally the
+splits and the releases (both owned by the timelock); finally the
 deployer renounces its admin role, so from then on only proposals can change anything.
 """
 
@@ -83,6 +83,8 @@ class DaoSettings(BaseModel):
     counting: Counting = "linear"
     reputation: ReputationRuleSettings = ReputationRuleSettings()
     revenue: RevenueRuleSettings = RevenueRuleSettings()
+    #: Royalty on resales of released episodes (ERC-2981), in basis points, to the treasury.
+    royalty_bps: int = Field(500, ge=0, le=10_000)
 
 
 class Deployment(BaseModel):
@@ -101,6 +103,8 @@ class Deployment(BaseModel):
     provenance: str | None = None
     #: RevenueSplits; None in a workspace deployed before it existed.
     revenue: str | None = None
+    #: StudioReleases (episodes as ERC-721); None in a workspace deployed before it existed.
+    releases: str | None = None
     deployer: str
     guardian: str
     block: int
@@ -140,7 +144,7 @@ def deploy_dao(
     governor_contract: str = "StudioGovernor",
     anchorer: str | None = None,
 ) -> Deployment:
-    """Deploy the six contracts and wire their roles; ``grants`` maps address -> points,
+    """Deploy the seven contracts and wire their roles; ``grants`` maps address -> points,
     ``founding_prompts`` agent -> approved prompt hash (version 1 of each), ``anchorer`` the
     account that anchors provenance roots (the operator; None: the deployer).
 
@@ -206,6 +210,12 @@ def deploy_dao(
         settings.revenue.as_struct(), action="deploying the revenue splits",
     ))
 
+    progress("deploying the releases")
+    releases_address = address_of(deploy_contract(
+        chain, deployer, factory("StudioReleases"), timelock_address, provenance_address,
+        settings.royalty_bps, action="deploying the releases",
+    ))
+
     progress("handing the timelock to the governor")
     timelock = w3.eth.contract(address=timelock_address, abi=abi("TimelockController"))
     for role_getter in ("PROPOSER_ROLE", "CANCELLER_ROLE"):
@@ -227,6 +237,7 @@ def deploy_dao(
         registry=registry_address,
         provenance=provenance_address,
         revenue=revenue_address,
+        releases=releases_address,
         deployer=deployer.address,
         guardian=guardian,
         block=start_block,

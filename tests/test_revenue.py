@@ -5,10 +5,10 @@ rounding (at most a wei per payee) is left behind."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from revenue_helpers import Entry, ledger
 
 from atelier.governance.accounts import dev_signer
 from atelier.governance.artifacts import abi, bytecode
@@ -36,20 +36,6 @@ from workflow_helpers import governed_studio, pass_proposal, studio_at
 
 #: An odd amount, so 17 shares do not divide it: rounding happens.
 INCOME = 10**18 + 7
-
-
-@dataclass
-class Entry:
-    id: int
-    account: str
-    kind: str
-
-
-def ledger() -> list[Entry]:
-    alice, bob, carol = (dev_signer(n).address for n in ("alice", "bob", "carol"))
-    kinds = [(alice, "review"), (alice, "review"), (bob, "prompt_rewrite"),
-             (carol, "curation_vote"), (carol, "curation_vote"), (carol, "curation_vote")]
-    return [Entry(i, a, k) for i, (a, k) in enumerate(kinds, start=1)]
 
 
 def test_income_is_split_by_contribution_and_every_payee_claims_it_all(dao: StudioDAO) -> None:
