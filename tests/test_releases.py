@@ -5,6 +5,8 @@ split pays that out by contribution: sale → treasury → split → claim, end 
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 
 import pytest
 from revenue_helpers import ledger
@@ -22,7 +24,9 @@ from atelier.governance.releases import (
 )
 from atelier.governance.revenue import check_splittable, claim, describe, plan_split, split_actions
 
+from cli_helpers import assert_refused, atelier
 from dao_helpers import pass_and_execute
+from workflow_helpers import governed_studio, pass_proposal, studio_at
 
 PRICE = 25 * 10**16  # 0.25 ETH
 ROOT = hashlib.sha256(b"episode 1").digest()
@@ -69,3 +73,31 @@ def test_a_released_episode_is_sold_and_its_price_split_by_contribution(dao: Stu
         claimed += due.releasable
     assert PRICE - len(plan.payees) <= claimed <= PRICE
     assert w3.eth.get_balance(splitter) == PRICE - claimed
+
+
+def test_release_propose_list_buy_from_the_command_line(tmp_path: Path) -> None:
+    from atelier.workflows.runner import Runner
+
+    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    studio = studio_at(config)
+    with studio.open_store() as store:
+        assert Runner(studio, store).start().status == "done"  # episode 1 is anchored
+    assert_refused(atelier(config, "release", "propose", "1", "9", "--price", "0.5"),
+                   "episode 9 of run 1 is not anchored", code=2)
+    assert_refused(atelier(config, "release", "propose", "1", "1", "--price", "free"),
+                   "--price 'free' is not an amount of ETH", code=2)
+    proposed = atelier(config, "release", "propose", "1", "1", "--price", "0.5", "--json")
+    assert proposed.code == 0, proposed.err
+    pass_proposal(config, json.loads(proposed.out)["proposal"])
+    [listed] = json.loads(atelier(config, "release", "list", "--json").out)
+    assert (listed["release"], listed["name"], listed["for_sale"], listed["owner"]) == (
+        1, "Episode 1 of run 1", True, "treasury")
+    bought = atelier(config, "release", "buy", "1", "--as", "dave", "--json")
+    assert bought.code == 0, bought.err
+    assert json.loads(bought.out)["price_wei"] == str(5 * 10**17)
+    shown = json.loads(atelier(config, "revenue", "show", "--json").out)
+    assert shown["income_wei"] == str(5 * 10**17)  # the sale is the treasury's income
+    assert_refused(atelier(config, "release", "buy", "1", "--as", "carol"),
+                   "release 1 is sold (to dave)", code=2)
+    assert_refused(atelier(config, "release", "buy", "7", "--as", "carol"), "no release 7",
+                   code=2)

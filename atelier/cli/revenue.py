@@ -50,7 +50,7 @@ def _plan(studio: Studio, dao: StudioDAO, amount: str | None,
     with studio.open_store() as store:
         record_executed_audits(studio, store, dao)  # audits that executed since: they count
         ledger = store.contributions()
-    return plan_split(dao, ledger, income=None if amount is None else _wei(amount),
+    return plan_split(dao, ledger, income=None if amount is None else eth_amount(amount),
                       tokens=[_token(t) for t in tokens or ()])
 
 
@@ -157,17 +157,17 @@ def claim(ctx: typer.Context,
                   f"{len({d.splitter for d, _ in paid})} split(s)", soft_wrap=True)
 
 
-def _wei(text: str) -> int:
+def eth_amount(text: str, *, option: str = "--amount") -> int:
     from atelier.governance.revenue import RevenueRefused
 
     try:
         amount = Decimal(text.strip())
     except InvalidOperation:
-        raise RevenueRefused(f"--amount {clip_repr(text)} is not an amount of ETH",
+        raise RevenueRefused(f"{option} {clip_repr(text)} is not an amount of ETH",
                              hint="write it like 0.5") from None
     wei = amount * WEI_PER_ETH if amount.is_finite() else Decimal(-1)
     if wei <= 0 or wei != wei.to_integral_value() or amount > 10**9:
-        raise RevenueRefused(f"--amount {clip_repr(text)} is not a positive amount of ETH "
+        raise RevenueRefused(f"{option} {clip_repr(text)} is not a positive amount of ETH "
                              "with at most 18 decimals")
     return int(wei)
 
