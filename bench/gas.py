@@ -9,8 +9,8 @@ Provenance rows: the operator anchors one episode's Merkle root (the run, the go
 four agents' prompt hashes) for a batch of 1,000 assets and for a 20-file episode; gas per
 asset is the one transaction's gas over the batch (target ≤ 1,000 a asset at 1,000).
 
-Split rows (``bench/split_gas.py``): a revenue split's execution and its payees' claims
-(reported only; gas the same on both chains)."""
+Income rows (``bench/split_gas.py``): a release's sale, the revenue split's execution and its
+payees' claims (reported only; gas the same on both chains)."""
 
 from __future__ import annotations
 
