@@ -1,8 +1,9 @@
 """Gas of the income loop (part of the gas benchmark): a released episode's primary sale
 (``StudioReleases.buy``: the token moves to the buyer, the price to the treasury); executing
 the split proposal that pays the sale out (the timelock has RevenueSplits deploy one
-OpenZeppelin 4.9 PaymentSplitter by CREATE2 holding the income) and each payee's claim (``PaymentSplitter.release``). The first claim also
-writes the splitter's running total from zero, so it costs more than the later ones."""
+OpenZeppelin 4.9 PaymentSplitter by CREATE2 holding the income); each payee's claim
+(``PaymentSplitter.release``). The first claim also writes the splitter's running total from
+zero, so it costs more than the later ones."""
 
 from __future__ import annotations
 
