@@ -137,7 +137,14 @@ def test_revenue_show_propose_claim_from_the_command_line(tmp_path: Path) -> Non
         [splitter] = dao.chain.w3.eth.contract(
             address=dao.deployment.revenue, abi=abi("RevenueSplits")).functions.splits().call()
         assert dao.chain.w3.eth.get_balance(splitter) == INCOME - sum(claimed.values())
+    # The rule changes by proposal: later splits price reviews at 3.
+    assert_refused(atelier(config, "revenue", "rule", "--review", "2"), "in force already",
+                   code=2)
+    ruled = atelier(config, "revenue", "rule", "--review", "3", "--as", "carol", "--json")
+    assert ruled.code == 0, ruled.err
+    pass_proposal(config, json.loads(ruled.out)["proposal"])
     after = json.loads(atelier(config, "revenue", "show", "--json").out)
+    assert after["rule"]["review"] == 3
     assert (after["income_wei"], after["entries"], after["payees"]) == ("0", [5, 4], [])
     assert_refused(atelier(config, "revenue", "propose"), "no income", code=2)
 

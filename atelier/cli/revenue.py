@@ -128,6 +128,42 @@ def propose(ctx: typer.Context, amount: AmountOption = None, token: TokenOption 
                   "NAME`", soft_wrap=True)
 
 
+Shares = Annotated[int | None, typer.Option(min=0, max=2**64 - 1,
+                                            help="Shares per entry of this kind.")]
+
+
+@revenue_app.command("rule")
+def rule(ctx: typer.Context, prompt_rewrite: Shares = None, review: Shares = None,
+         curation_vote: Shares = None, audit_proposal: Shares = None,
+         as_: Annotated[str, typer.Option("--as", help="Account that signs.")] = "alice",
+         as_json: JsonOption = False) -> None:
+    """Propose a new revenue rule (the kinds not given keep their shares); it applies to
+    the splits proposed after it executes."""
+    from atelier.governance.revenue import RevenueRefused, revenue_rule, rule_action
+
+    studio = studio_of(ctx)
+    signer = studio.signer(as_)
+    asked = {"prompt_rewrite": prompt_rewrite, "review": review,
+             "curation_vote": curation_vote, "audit_proposal": audit_proposal}
+    with studio.session() as dao:
+        current = revenue_rule(dao)
+        new = {kind: current[kind] if value is None else value for kind, value in asked.items()}
+        if new == current:
+            raise RevenueRefused("that is the revenue rule in force already",
+                                 hint="give the shares to change, e.g. --review 3")
+        changes = ", ".join(f"{k} {current[k]} → {v}" for k, v in new.items()
+                            if v != current[k])
+        proposal = dao.propose(signer, [rule_action(dao, new)], (
+            f"# Revenue rule: {changes}\n\nShares per contribution ledger entry of each kind "
+            f"for the splits proposed after this executes: "
+            + ", ".join(f"{k} {v}" for k, v in new.items()) + ".\n"))
+    if as_json:
+        emit_json({"proposal": proposal.number, "id": str(proposal.id), "rule": new})
+        return
+    console.print(f"[green]✓[/] proposal [bold]{proposal.number}[/]: revenue rule {changes}",
+                  soft_wrap=True)
+
+
 @revenue_app.command("claim")
 def claim(ctx: typer.Context,
           as_: Annotated[str, typer.Option("--as", help="The payee who claims.")],
