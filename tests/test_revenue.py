@@ -109,6 +109,8 @@ def test_revenue_show_propose_claim_from_the_command_line(tmp_path: Path) -> Non
                                                ref=ref, evidence="0x01"))
     store.close()
 
+    contracts = json.loads(atelier(config, "dao", "status", "--json").out)["contracts"]
+    assert contracts["revenue"] == studio.deployment().revenue is not None
     shown = json.loads(atelier(config, "revenue", "show", "--json").out)
     assert (shown["income_wei"], shown["entries"], shown["total_shares"]) == (
         str(INCOME), [1, 4], 15)
