@@ -158,6 +158,16 @@ class ReputationConfig(_Section):
         return round(self.decay_percent * 100)
 
 
+class RevenueConfig(_Section):
+    """The revenue rule the DAO starts with: shares of the treasury's income per contribution
+    of each kind (on-chain in RevenueSplits after `atelier init`; changed by proposal)."""
+
+    per_prompt_rewrite: Points = 10
+    per_review: Points = 2
+    per_curation_vote: Points = 1
+    per_audit_proposal: Points = 5
+
+
 class StorageConfig(_Section):
     """Where runs, episodes, assets, audits, the model-call log and run checkpoints live."""
 
@@ -255,6 +265,7 @@ class Config(_Section):
     #: When model-written text is sent back to the model, and what the review reports.
     readability: ReadabilitySettings = ReadabilitySettings()
     reputation: ReputationConfig = ReputationConfig()
+    revenue: RevenueConfig = RevenueConfig()
     #: Who paints the panels: the drawn staging (offline) or an OpenAI-compatible images API.
     pictures: PicturesSettings = PicturesSettings()
     agents: dict[str, AgentSettings] = Field(default_factory=dict)

@@ -7,7 +7,10 @@ reference vote: the square root and the sqrt-space quorum are what it adds.
 
 Provenance rows: the operator anchors one episode's Merkle root (the run, the goal proposal,
 four agents' prompt hashes) for a batch of 1,000 assets and for a 20-file episode; gas per
-asset is the one transaction's gas over the batch (target ≤ 1,000 a asset at 1,000)."""
+asset is the one transaction's gas over the batch (target ≤ 1,000 a asset at 1,000).
+
+Income rows (``bench/split_gas.py``): a release's sale, the revenue split's execution and its
+payees' claims (reported only; gas the same on both chains)."""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from atelier.governance.goals import GoalSpec
 from atelier.governance.lifecycle import Ballot, Step, pass_proposal
 from atelier.governance.proposal_state import ProposalState
 from atelier.governance.tx import transact
+from bench import split_gas
 
 OPERATIONS = (
     "propose", "castVote (first)", "castVote (later)", "castVoteWithReason", "castVoteBySig",
@@ -159,6 +163,7 @@ def run() -> dict[str, Any]:
     wall: dict[str, dict[str, dict[str, float]]] = {}
     anchor_gas: dict[int, int] = {}
     anchor_wall: dict[str, dict[int, float]] = {}
+    split: dict[str, dict[str, tuple[int, float]]] = {}
     for kind, chain in _chains():
         atelier = _deploy(chain, "Reputation", "StudioGovernor")
         anchor_wall[kind] = {}
@@ -171,6 +176,7 @@ def run() -> dict[str, Any]:
         quadratic = _deploy(chain, "Reputation", "StudioGovernor", counting="quadratic")
         # Interleave per run so drift in machine load hits all alike.
         ours, theirs, quad = _lifecycle(atelier), _lifecycle(reference), _lifecycle(quadratic)
+        split[kind] = split_gas.measure(atelier)
         measured = {op: (ours[op], theirs[op]) for op in OPERATIONS}
         measured |= {row: (quad[op], theirs[op]) for row, op in QUADRATIC_ROWS.items()}
         wall[kind] = {row: {"atelier": a[1], "reference": r[1]}
@@ -194,7 +200,17 @@ def run() -> dict[str, Any]:
                 wall["embedded"][op]["atelier"] / wall["anvil"][op]["atelier"], 2),
         })
     return {"name": "gas", "rows": rows,
-            "provenance": _provenance_rows(anchor_gas, anchor_wall)}
+            "provenance": _provenance_rows(anchor_gas, anchor_wall), "split": _split_rows(split)}
+
+
+def _split_rows(split: dict[str, dict[str, tuple[int, float]]]) -> list[dict[str, Any]]:
+    rows = []
+    for row, (gas, ms) in split["embedded"].items():
+        if split["anvil"][row][0] != gas:
+            raise AssertionError(f"{row} costs {gas} gas here, {split['anvil'][row][0]} on anvil")
+        rows.append({"operation": row, "gas": gas, "embedded_ms": round(ms, 1),
+                     "anvil_ms": round(split["anvil"][row][1], 1)})
+    return rows
 
 
 def table(result: dict[str, Any]) -> list[list[str]]:
@@ -211,4 +227,7 @@ def table(result: dict[str, Any]) -> list[list[str]]:
               f"{r['embedded_ms']:.1f}", f"{r['anvil_ms']:.1f}",
               f"{r['embedded_ms'] / r['anvil_ms']:.2f}"]
              for r in result.get("provenance", [])]
+    body += [[r["operation"], f"{r['gas']:,}", "-", "-", f"{r['embedded_ms']:.1f}",
+              f"{r['anvil_ms']:.1f}", f"{r['embedded_ms'] / r['anvil_ms']:.2f}"]
+             for r in result.get("split", [])]
     return [header, *body]

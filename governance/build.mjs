@@ -30,6 +30,13 @@ const DEPLOYABLES = [
   ["TimelockController", "@openzeppelin/contracts/governance/TimelockController.sol"],
   ["StudioRegistry", "contracts/StudioRegistry.sol"],
   ["ProvenanceRegistry", "contracts/ProvenanceRegistry.sol"],
+  ["RevenueSplits", "contracts/RevenueSplits.sol"],
+  ["StudioReleases", "contracts/StudioReleases.sol"],
+  // OpenZeppelin 4.9's (pinned as @openzeppelin/contracts-v4): RevenueSplits deploys it; its
+  // artifact gives Python the ABI to read dues and claim.
+  ["PaymentSplitter", "@openzeppelin/contracts-v4/finance/PaymentSplitter.sol"],
+  // An ERC-20 whose whole supply goes to one account: ERC-20 income on dev chains and tests.
+  ["ERC20PresetFixedSupply", "@openzeppelin/contracts-v4/token/ERC20/presets/ERC20PresetFixedSupply.sol"],
   ["ReferenceToken", "contracts/reference/ReferenceToken.sol"],
   ["ReferenceGovernor", "contracts/reference/ReferenceGovernor.sol"],
 ];

@@ -97,6 +97,10 @@ class StudioDAO:
         return self.chain.w3.eth.contract(address=self.deployment.provenance,
                                           abi=abi("ProvenanceRegistry"))
 
+    @cached_property
+    def revenue(self) -> Any:
+        return self.chain.w3.eth.contract(address=self.deployment.revenue, abi=abi("RevenueSplits"))
+
     # -- naming -------------------------------------------------------------------------
     def name_of(self, address: str) -> str:
         address = to_checksum_address(address)
@@ -307,6 +311,8 @@ class StudioDAO:
         }
         if self.deployment.provenance:  # None in a workspace from before provenance
             known[self.deployment.provenance] = ("ProvenanceRegistry", "provenance")
+        if self.deployment.revenue:  # likewise from before revenue splits
+            known[self.deployment.revenue] = ("RevenueSplits", "revenue")
         return known
 
     def describe_call(self, target: str, calldata: bytes) -> str:

@@ -2,7 +2,8 @@
 
 Order: the timelock first (it owns the token and the registries), the token with the founding
 grants, the governor (proposer and canceller on the timelock), the studio registry, the
-provenance registry (its admin the timelock, its anchor role the operator); finally the
+provenance registry (its admin the timelock, its anchor role the operator), the revenue
+splits and the releases (both owned by the timelock); finally the
 deployer renounces its admin role, so from then on only proposals can change anything.
 """
 
@@ -54,6 +55,23 @@ class ReputationRuleSettings(BaseModel):
                 self.per_audit_proposal, self.cap_per_audit, self.decay_bps, self.decay_floor)
 
 
+class RevenueRuleSettings(BaseModel):
+    """The revenue rule RevenueSplits starts with: shares per contribution of each kind, the
+    defaults those of config.toml's ``[revenue]``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    per_prompt_rewrite: int = Field(10, ge=0, le=_UINT64)
+    per_review: int = Field(2, ge=0, le=_UINT64)
+    per_curation_vote: int = Field(1, ge=0, le=_UINT64)
+    per_audit_proposal: int = Field(5, ge=0, le=_UINT64)
+
+    def as_struct(self) -> tuple[int, ...]:
+        """The ``RevenueRule`` tuple, in the struct's field order."""
+        return (self.per_prompt_rewrite, self.per_review, self.per_curation_vote,
+                self.per_audit_proposal)
+
+
 class DaoSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -64,6 +82,9 @@ class DaoSettings(BaseModel):
     proposal_threshold: int  # in reputation points
     counting: Counting = "linear"
     reputation: ReputationRuleSettings = ReputationRuleSettings()
+    revenue: RevenueRuleSettings = RevenueRuleSettings()
+    #: Royalty on resales of released episodes (ERC-2981), in basis points, to the treasury.
+    royalty_bps: int = Field(500, ge=0, le=10_000)
 
 
 class Deployment(BaseModel):
@@ -80,6 +101,10 @@ class Deployment(BaseModel):
     registry: str
     #: The ProvenanceRegistry; None in a workspace deployed before it existed.
     provenance: str | None = None
+    #: RevenueSplits; None in a workspace deployed before it existed.
+    revenue: str | None = None
+    #: StudioReleases (episodes as ERC-721); None in a workspace deployed before it existed.
+    releases: str | None = None
     deployer: str
     guardian: str
     block: int
@@ -119,7 +144,7 @@ def deploy_dao(
     governor_contract: str = "StudioGovernor",
     anchorer: str | None = None,
 ) -> Deployment:
-    """Deploy the five contracts and wire their roles; ``grants`` maps address -> points,
+    """Deploy the seven contracts and wire their roles; ``grants`` maps address -> points,
     ``founding_prompts`` agent -> approved prompt hash (version 1 of each), ``anchorer`` the
     account that anchors provenance roots (the operator; None: the deployer).
 
@@ -179,6 +204,18 @@ def deploy_dao(
         action="deploying the provenance registry",
     ))
 
+    progress("deploying the revenue splits")
+    revenue_address = address_of(deploy_contract(
+        chain, deployer, factory("RevenueSplits"), timelock_address,
+        settings.revenue.as_struct(), action="deploying the revenue splits",
+    ))
+
+    progress("deploying the releases")
+    releases_address = address_of(deploy_contract(
+        chain, deployer, factory("StudioReleases"), timelock_address, provenance_address,
+        settings.royalty_bps, action="deploying the releases",
+    ))
+
     progress("handing the timelock to the governor")
     timelock = w3.eth.contract(address=timelock_address, abi=abi("TimelockController"))
     for role_getter in ("PROPOSER_ROLE", "CANCELLER_ROLE"):
@@ -199,6 +236,8 @@ def deploy_dao(
         governor=governor_address,
         registry=registry_address,
         provenance=provenance_address,
+        revenue=revenue_address,
+        releases=releases_address,
         deployer=deployer.address,
         guardian=guardian,
         block=start_block,

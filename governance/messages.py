@@ -125,3 +125,30 @@ class Explainer:
 
     def _PromptListMismatch(self, agents: int, prompt_hashes: int) -> str:
         return f"{agents} agents but {prompt_hashes} prompt hashes"
+
+    # -- RevenueSplits ----------------------------------------------------------------------
+    def _EmptyIncome(self) -> str:
+        return "a split needs income to pay out (it was sent no ETH and no token amount)"
+
+    def _TokenListMismatch(self, tokens: int, amounts: int) -> str:
+        return f"{tokens} tokens but {amounts} amounts"
+
+    def _PeriodAlreadySplit(self, period_end: int, last_period_end: int) -> str:
+        return (f"the contributions up to ledger entry {period_end} are paid out already "
+                f"(the last split ended at entry {last_period_end})")
+
+    # -- StudioReleases ---------------------------------------------------------------------
+    def _NotAnchored(self, root: bytes) -> str:
+        return f"root 0x{root.hex()[:12]}… is not anchored: only a published episode is released"
+
+    def _AlreadyReleased(self, root: bytes, token_id: int) -> str:
+        return f"the episode of root 0x{root.hex()[:12]}… is release {token_id} already"
+
+    def _NotForSale(self, token_id: int) -> str:
+        return f"release {token_id} is sold: the treasury no longer holds it"
+
+    def _WrongPrice(self, token_id: int, price: int, paid: int) -> str:
+        return f"release {token_id} costs {price} wei, not {paid}"
+
+    def _ERC721NonexistentToken(self, token_id: int) -> str:
+        return f"there is no release {token_id}"

@@ -13,7 +13,7 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from atelier.governance.artifacts import abi
 
 _ALL_CONTRACTS = ("Reputation", "TimelockController", "StudioGovernor", "StudioRegistry",
-                  "ProvenanceRegistry")
+                  "ProvenanceRegistry", "RevenueSplits", "StudioReleases")
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,15 @@ def transact(
     action: str,
     explain: Explainer | None = None,
     timeout: float = 120,
+    value: int = 0,
 ) -> TxReceipt:
-    """Sign ``call`` as ``signer``, send it, wait for the receipt; raise on revert."""
-    return _send(chain, signer, lambda params: call.build_transaction(params), action, explain,
-                 timeout)
+    """Sign ``call`` as ``signer``, send it (with ``value`` wei), wait for the receipt; raise
+    on revert."""
+
+    def build(params: dict[str, Any]) -> dict[str, Any]:
+        return call.build_transaction({**params, "value": value} if value else params)
+
+    return _send(chain, signer, build, action, explain, timeout)
 
 
 def send_value(chain: Chain, signer: Signer, to: str, wei: int, *, action: str,

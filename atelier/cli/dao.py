@@ -70,7 +70,9 @@ def init(
     table = Table(show_header=False, box=None)
     for label, address in (("governor", deployment.governor), ("timelock", deployment.timelock),
                            ("reputation", deployment.token), ("registry", deployment.registry),
-                           ("provenance", deployment.provenance or "")):
+                           ("provenance", deployment.provenance or ""),
+                           ("revenue splits", deployment.revenue or ""),
+                           ("releases", deployment.releases or "")):
         table.add_row(label, address)
     table.add_row("members", ", ".join(f"{names.get(a, a)} ({p})" for a, p in grants.items()))
     table.add_row("ethics committee", names.get(guardian, guardian))
@@ -84,7 +86,7 @@ def init(
 def dao_settings(studio: Studio) -> DaoSettings:
     """The governor settings and the initial reputation rule config.toml asks for at
     deployment."""
-    from atelier.governance.deploy import DaoSettings, ReputationRuleSettings
+    from atelier.governance.deploy import DaoSettings, ReputationRuleSettings, RevenueRuleSettings
 
     gov, rep = studio.config.governance, studio.config.reputation
     return DaoSettings(
@@ -97,6 +99,7 @@ def dao_settings(studio: Studio) -> DaoSettings:
             cap_per_audit=rep.cap_per_audit, decay_bps=rep.decay_bps,
             decay_floor=rep.decay_floor,
         ),
+        revenue=RevenueRuleSettings(**studio.config.revenue.model_dump()),
     )
 
 
@@ -151,7 +154,9 @@ def status(
             "contracts": {"governor": dao.deployment.governor, "timelock": dao.deployment.timelock,
                           "reputation": dao.deployment.token,
                           "registry": dao.deployment.registry,
-                          "provenance": dao.deployment.provenance},
+                          "provenance": dao.deployment.provenance,
+                          "revenue": dao.deployment.revenue,
+                          "releases": dao.deployment.releases},
             "anchoring": anchoring,
             "settings": settings,
             "reputation_rule": asdict(rule) if rule else None,

@@ -26,6 +26,8 @@ from atelier.cli import demo as demo_cmds
 from atelier.cli import members as member_cmds
 from atelier.cli import prompts as prompt_cmds
 from atelier.cli import proposals as proposal_cmds
+from atelier.cli import releases as release_cmds
+from atelier.cli import revenue as revenue_cmds
 from atelier.cli import runs as run_cmds
 from atelier.cli import serve as serve_cmds
 from atelier.cli import verify as verify_cmds
@@ -126,6 +128,8 @@ app.add_typer(member_cmds.curate_app, name="curate")
 app.add_typer(member_cmds.members_app, name="members")
 app.command("serve")(serve_cmds.serve)
 app.add_typer(budget_cmds.budget_app, name="budget")
+app.add_typer(revenue_cmds.revenue_app, name="revenue")
+app.add_typer(release_cmds.release_app, name="release")
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
