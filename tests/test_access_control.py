@@ -163,6 +163,23 @@ TABLE: dict[str, Rule] = {
     "ProvenanceRegistry.revokeRole": TIMELOCK_ADMIN,
     "ProvenanceRegistry.renounceRole[self]": anyone(),
     "ProvenanceRegistry.renounceRole[another]": nobody("AccessControlBadConfirmation"),
+    # -- RevenueSplits: the timelock splits a period (with its income) and sets the rule;
+    # the matrix's split carries no income, so even the timelock's call is refused for that
+    "RevenueSplits.split": only(refused="OwnableUnauthorizedAccount", timelock="EmptyIncome"),
+    "RevenueSplits.setRevenueRule": TIMELOCK_OWNED,
+    "RevenueSplits.transferOwnership": TIMELOCK_OWNED,
+    "RevenueSplits.renounceOwnership": TIMELOCK_OWNED,
+    # -- StudioReleases: the timelock releases an anchored episode (the matrix's root is not
+    # anchored); anyone buys a release for sale (there is none yet); token approvals are
+    # each holder's own (nobody holds a token yet)
+    "StudioReleases.release": only(refused="OwnableUnauthorizedAccount", timelock="NotAnchored"),
+    "StudioReleases.buy": nobody("ERC721NonexistentToken"),
+    "StudioReleases.approve": nobody("ERC721NonexistentToken"),
+    "StudioReleases.transferFrom": nobody("ERC721NonexistentToken"),
+    "StudioReleases.safeTransferFrom": nobody("ERC721NonexistentToken"),
+    "StudioReleases.setApprovalForAll": anyone(),
+    "StudioReleases.transferOwnership": TIMELOCK_OWNED,
+    "StudioReleases.renounceOwnership": TIMELOCK_OWNED,
 }
 
 
@@ -175,9 +192,11 @@ def function_of(row: str) -> str:
 
 #: The contracts the studio deploys (governance/deploy.py), by artifact name.
 DEPLOYED = ("Reputation", "StudioGovernor", "TimelockController", "StudioRegistry",
-            "ProvenanceRegistry")
+            "ProvenanceRegistry", "RevenueSplits", "StudioReleases")
 #: Artifacts of contracts the studio never deploys (the gas benchmark's baseline).
-NOT_DEPLOYED = ("ReferenceGovernor", "ReferenceToken")
+NOT_DEPLOYED = ("ReferenceGovernor", "ReferenceToken",
+                # deployed by RevenueSplits per period, and the dev chains' test token
+                "PaymentSplitter", "ERC20PresetFixedSupply")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "governance" / "artifacts"
 HASH = keccak(text="access matrix")
 ZERO = bytes(32)
@@ -381,6 +400,7 @@ ARGUMENTS: dict[str, Arguments] = {
     "TimelockController.renounceRole[another]": lambda s, _: [_PROPOSER, s.stranger],
     "StudioRegistry.setGoalActive": lambda _, __: [1, False],
     "StudioRegistry.setGoalBudget": lambda _, __: [1, 10**6],
+    "RevenueSplits.split": lambda s, _: [1, [s.stranger], [1], [], []],  # no tokens, no ETH
     "ProvenanceRegistry.grantRole": lambda s, _: [_ANCHOR, s.stranger],
     "ProvenanceRegistry.revokeRole": lambda s, _: [_ANCHOR, s.roles["operator"]],
     "ProvenanceRegistry.renounceRole[self]": lambda _, caller: [_ANCHOR, caller],
@@ -389,9 +409,13 @@ ARGUMENTS: dict[str, Arguments] = {
 
 
 def contract_of(scene: Scene, name: str) -> Any:
+    from atelier.governance.releases import releases_contract
+
+    if name == "StudioReleases":
+        return releases_contract(scene.dao)
     return {"Reputation": scene.dao.token, "StudioGovernor": scene.dao.governor,
             "TimelockController": scene.dao.timelock, "StudioRegistry": scene.dao.registry,
-            "ProvenanceRegistry": scene.dao.provenance}[name]
+            "ProvenanceRegistry": scene.dao.provenance, "RevenueSplits": scene.dao.revenue}[name]
 
 
 def arguments(scene: Scene, row: str, caller: str) -> list[Any]:
