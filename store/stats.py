@@ -65,6 +65,17 @@ class StoreStats:
         with self._session() as session:
             return int(session.exec(query).one())
 
+    def tokens_by_model(self, goal_id: int) -> list[tuple[str, str, int, int]]:
+        """(provider, model, prompt tokens, completion tokens) of the goal's runs' calls."""
+        query = (select(ModelCall.provider, ModelCall.model,
+                        func.coalesce(func.sum(ModelCall.prompt_tokens), 0),
+                        func.coalesce(func.sum(ModelCall.completion_tokens), 0))
+                 .join(Run, Run.id == ModelCall.run_id).where(Run.goal_id == goal_id)
+                 .group_by(ModelCall.provider, ModelCall.model))
+        with self._session() as session:
+            rows = session.exec(query).all()
+        return [(provider, model, int(p), int(c)) for provider, model, p, c in rows]
+
     def count_published(self) -> int:
         """Episodes published, over every run."""
         with self._session() as session:

@@ -5,6 +5,7 @@ may fund compute from the treasury); the run then continues where it stopped."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,21 @@ def run_json(config: Path, run: int = 1) -> dict:
     return json.loads(atelier(config, "run", "status", str(run), "--json").out)
 
 
-@pytest.fixture
-def tight(tmp_path: Path) -> Path:
-    """Goal 2 (approved) has a budget that runs out during its first episode."""
-    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+@pytest.fixture(params=["embedded", pytest.param("anvil", marks=pytest.mark.anvil)])
+def tight(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """Goal 2 (approved) has a budget that runs out during its first episode; on the
+    embedded chain, or on a real anvil."""
+    if request.param == "embedded":
+        yield _tight(tmp_path)
+        return
+    from atelier.governance.chain.anvil import running_anvil
+
+    with running_anvil() as url:
+        yield _tight(tmp_path, f'\n[chain]\nkind = "rpc"\nrpc_url = "{url}"\n')
+
+
+def _tight(folder: Path, chain: str = "") -> Path:
+    config = governed_studio(folder, episodes=1, audit_every=1, extra_config=chain)
     ok(atelier(config, "goal", "propose", "--title", "Tight", "--brief", lighthouse.BRIEF,
                "--episodes", "1", "--audit-every", "1", "--token-budget", "2500"))
     pass_proposal(config, 2)
@@ -94,3 +106,34 @@ def test_a_budget_proposal_funds_compute_from_the_treasury(tight: Path) -> None:
     stranger = atelier(config, "budget", "propose", "2", "--tokens", "10000", "--fund", "0.1",
                        "--to", "nobody")
     assert stranger.code != 0 and "unknown account" in stranger.err
+
+
+def test_budget_show_prices_openai_calls_from_the_config_table(tmp_path: Path) -> None:
+    from atelier.agents.calls import CallRecord
+
+    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    config.write_text(config.read_text() + '\n[models.openai.prices]\n'
+                      '"gpt-4o-mini" = { prompt = 0.15, completion = 0.60 }\n')
+    store = studio_at(config).open_store()
+    run = store.create_run(goal_id=1, goal_title="t", episodes_planned=1, audit_every=1)
+    for provider, model in (("openai", "gpt-4o-mini"), ("openai", "unpriced"),
+                            ("local", "gpt-4o-mini")):
+        store.record_call(run.id or 0, 1, CallRecord(
+            agent="scriptwriter", task="t", prompt_hash="0x", provider=provider, model=model,
+            params={}, seed=None, prompt_tokens=1_000_000, completion_tokens=500_000,
+            latency_ms=1.0, attempts=1, outcome="ok"))
+    store.close()
+    shown = json.loads(atelier(config, "budget", "show", "1", "--json").out)
+    assert shown["cost_usd"] == pytest.approx(0.15 + 0.30)  # only the priced openai model
+    assert shown["spent"] == 4_500_000
+    assert "$0.4500" in atelier(config, "budget", "show", "1").out
+    bad = write_config_with(config, '\n[models.openai.prices]\n"m" = { prompt = -1, '
+                            'completion = 1 }\n')
+    refused = atelier(bad, "budget", "show", "1")
+    assert refused.code == 2 and "prices" in refused.err
+
+
+def write_config_with(config: Path, extra: str) -> Path:
+    text = config.read_text().split("\n[models.openai.prices]")[0]
+    config.write_text(text + extra)
+    return config

@@ -94,6 +94,13 @@ class LocalModelSettings(_Section):
     parallel: Annotated[int, Field(ge=1, le=64)] = 1
 
 
+class TokenPrice(_Section):
+    """US dollars per million tokens, the prompt's and the reply's."""
+
+    prompt: Annotated[float, Field(ge=0, le=10_000)]
+    completion: Annotated[float, Field(ge=0, le=10_000)]
+
+
 class OpenAISettings(_Section):
     """OpenAI, or any server speaking its chat-completions API (llama.cpp server, vLLM,
     LM Studio, llama-cpp-python, Ollama's /v1)."""
@@ -110,6 +117,11 @@ class OpenAISettings(_Section):
     #: servers that do not (llama-cpp-python's server): Atelier then asks for ``json_object``
     #: with the schema attached and repeats the schema in the system prompt.
     json_schema: bool = True
+    #: What the server charges, in US dollars per million tokens, by model name: ``{"gpt-4o-
+    #: mini" = { prompt = 0.15, completion = 0.60 }}``. `atelier budget show` prices the calls
+    #: made on a model listed here (a budget stays in tokens: prices change, tokens do not).
+    prices: dict[Annotated[str, Field(min_length=1, max_length=200)], TokenPrice] = Field(
+        default_factory=dict)
 
 
 class OllamaSettings(_Section):

@@ -3,8 +3,9 @@ proposal that raises it (and may send treasury funds to the operator's compute a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -16,6 +17,9 @@ from atelier.cli.params import GOAL, TOKEN_BUDGET
 from atelier.kernel.compliance import check_texts, section
 from atelier.kernel.errors import AtelierError
 from atelier.kernel.text import clip_repr
+
+if TYPE_CHECKING:
+    from atelier.agents.models.settings import TokenPrice
 
 budget_app = typer.Typer(help="Goals' model-token budgets: what is spent, and raising them.",
                          no_args_is_help=True)
@@ -45,17 +49,23 @@ def show(ctx: typer.Context, goal: GoalArg, as_json: JsonOption = False) -> None
                 row[0] += total.calls
                 row[1] += total.prompt_tokens
                 row[2] += total.completion_tokens
+        by_model = store.tokens_by_model(goal)
     left = found.token_budget - spent
     paused = [r.id for r in runs if r.status == "budget"]
+    cost = _cost(studio.config.models.openai.prices, by_model)
     if as_json:
         emit_json({"goal": goal, "budget": found.token_budget, "spent": spent, "left": left,
                    "runs": [r.id for r in runs], "paused_on_budget": paused,
+                   "cost_usd": cost,
                    "by_agent": {a: {"calls": c, "prompt_tokens": p, "completion_tokens": o}
                                 for a, (c, p, o) in sorted(by_agent.items())}})
         return
     title = found.spec.title if found.spec else f"goal {goal}"
     console.print(f"goal [bold]{goal}[/] “{escape(title)}”: budget {found.token_budget:,} "
                   f"tokens, spent {spent:,}, left {left:,}", soft_wrap=True)
+    if cost is not None:
+        console.print(f"cost of the priced OpenAI-compatible calls: ${cost:,.4f} "
+                      "([models.openai] prices)")
     if by_agent:
         table = Table("agent", "calls", "prompt tokens", "completion tokens", "share")
         for agent, (calls, prompt, completion) in sorted(by_agent.items()):
@@ -128,6 +138,17 @@ def propose(
                      if wei else ""), soft_wrap=True)
     console.print(f"next: members vote (`atelier vote {proposal.number} for --as NAME`), then "
                   "queue and execute it", soft_wrap=True)
+
+
+def _cost(prices: Mapping[str, TokenPrice], by_model: list[tuple[str, str, int, int]]
+          ) -> float | None:
+    """US dollars of the calls made on `openai` models that config prices (None: none)."""
+    priced = [(prices[model], p, c) for provider, model, p, c in by_model
+              if provider == "openai" and model in prices]
+    if not priced:
+        return None
+    return round(sum(price.prompt * p + price.completion * c for price, p, c in priced)
+                 / 1_000_000, 6)
 
 
 def _wei(text: str) -> int:
