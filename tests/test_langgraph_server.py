@@ -70,19 +70,22 @@ def server(tmp_path: Path) -> Iterator[str]:
 def test_the_served_graph_pauses_at_the_audit_and_resumes(tmp_path: Path, server: str) -> None:
     from langgraph_sdk import get_sync_client
 
+    from cli_helpers import atelier
+
     config = governed_studio(tmp_path, episodes=2, audit_every=1)
     studio = studio_at(config)
-    with studio.open_store() as store:
-        run = store.create_run(goal_id=1, goal_title="The Lighthouse Keepers",
-                               episodes_planned=2, audit_every=1)
+    created = atelier(config, "run", "create", "--json")  # the run's row, not driven here
+    assert created.code == 0, created.err
+    run = json.loads(created.out)
+    assert run["status"] == "created"
+    assert run["graph_input"] == {"run_id": run["id"], "goal_id": 1, "episodes": 2}
     context = {"config_path": str(config), "workspace": str(studio.workspace.root)}
     client = get_sync_client(url=server)
     thread = client.threads.create()
-    client.runs.wait(thread["thread_id"], "studio", context=context,
-                     input={"run_id": run.id, "goal_id": 1, "episodes": 2})
+    client.runs.wait(thread["thread_id"], "studio", context=context, input=run["graph_input"])
     state = client.threads.get_state(thread["thread_id"])
     [interrupt] = state["interrupts"]
-    assert interrupt["value"] == {"run_id": run.id, "audit": 1, "proposal": 2}
+    assert interrupt["value"] == {"run_id": run["id"], "audit": 1, "proposal": 2}
     assert state["next"] == ["audit_checkpoint"]
 
     pass_proposal(config, 2)
@@ -90,5 +93,5 @@ def test_the_served_graph_pauses_at_the_audit_and_resumes(tmp_path: Path, server
                              command={"resume": {"proposal": "2"}})
     assert final["episode"] == 3
     with studio.open_store() as store:
-        assert [e.status for e in store.episodes(run.id)] == ["done", "done"]
-        assert [a.proposal_number for a in store.audits(run.id)] == [2, 3]
+        assert [e.status for e in store.episodes(run["id"])] == ["done", "done"]
+        assert [a.proposal_number for a in store.audits(run["id"])] == [2, 3]

@@ -74,6 +74,14 @@ class Runner:
 
     # -- public API -------------------------------------------------------------------------
     def start(self, *, goal_id: int | None = None, episodes: int | None = None) -> RunOutcome:
+        run = self.create(goal_id=goal_id, episodes=episodes)
+        with self.studio.run_lock(run.id or 0):
+            return self._drive(run, {"run_id": run.id, "goal_id": run.goal_id,
+                                     "episodes": run.episodes_planned})
+
+    def create(self, *, goal_id: int | None = None, episodes: int | None = None) -> Run:
+        """The run's row for an approved goal, not driven yet (``start`` drives it; a client
+        of LangGraph's server sends its id in the graph's input)."""
         with self.studio.session() as dao:
             goals = [g for g in dao.goals() if g.active]
         if goal_id is None:
@@ -95,10 +103,8 @@ class Runner:
                 hint=f"use --episodes 1..{goal.episodes}, or propose a bigger goal",
             )
         title = goal.spec.title if goal.spec else f"goal {goal.id}"
-        run = self.store.create_run(goal_id=goal.id, goal_title=title, episodes_planned=count,
-                                    audit_every=goal.audit_every)
-        with self.studio.run_lock(run.id or 0):
-            return self._drive(run, {"run_id": run.id, "goal_id": goal.id, "episodes": count})
+        return self.store.create_run(goal_id=goal.id, goal_title=title, episodes_planned=count,
+                                     audit_every=goal.audit_every)
 
     def resume(self, ref: int | str) -> RunOutcome:
         run = self.store.run(ref)

@@ -27,7 +27,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 RunArg = Annotated[int, typer.Argument(parser=RUN, metavar="RUN",
                                         help="Run number (as shown by `atelier run list`).")]
 STATUS_STYLE = {"running": "cyan", "paused": "yellow", "failed": "red", "done": "green",
-                "interrupted": "red", "stopped": "yellow", "budget": "yellow"}
+                "interrupted": "red", "stopped": "yellow", "budget": "yellow",
+                "created": "white"}
 
 
 @contextmanager
@@ -63,6 +64,34 @@ def start(
     with runner_for(studio, live=not as_json) as runner:
         outcome = runner.start(goal_id=goal, episodes=episodes)
     _report(outcome, as_json)
+
+
+@run_app.command("create")
+def create(
+    ctx: typer.Context,
+    goal: Annotated[int | None, typer.Option(parser=GOAL, help="Goal id (default: the newest "
+                                             "active).")] = None,
+    episodes: Annotated[int | None, typer.Option(parser=EPISODE_COUNT, help="Episodes to "
+                                                 "make (default: the goal's).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a run without driving it: for LangGraph's server (`langgraph.json`), whose
+    client sends the printed input to the graph; `run start` creates and drives at once."""
+    import json as json_module
+
+    with runner_for(studio_of(ctx), live=False) as runner:
+        run = runner.create(goal_id=goal, episodes=episodes)
+        # Not "running": nothing drives it yet (the service must not take it for a dead run).
+        run = runner.store.update_run(run.id or 0, status="created", message=(
+            "created for a client of LangGraph's server; `atelier run resume "
+            f"{run.id}` drives it here instead"))
+    graph_input = {"run_id": run.id, "goal_id": run.goal_id, "episodes": run.episodes_planned}
+    if as_json:
+        emit_json({**run_json(run), "graph_input": graph_input})
+        return
+    console.print(f"[green]✓[/] run [bold]{run.id}[/] created for goal {run.goal_id}; send "
+                  "this input to the graph `studio` on LangGraph's server:", soft_wrap=True)
+    console.print(json_module.dumps(graph_input), soft_wrap=True)
 
 
 @run_app.command("resume")
