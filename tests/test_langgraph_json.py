@@ -28,3 +28,18 @@ def test_langgraph_json_points_at_the_compiled_production_graph() -> None:
     context = RunContext(**{"config_path": "config.toml", "workspace": ".atelier"})
     assert context.studio is None and context.store is None
     assert graph.get_input_jsonschema()["required"] == ["run_id", "goal_id", "episodes"]
+
+
+def test_clients_can_discover_the_served_context() -> None:
+    """LangGraph's server shows each graph's context schema to its clients: the served graph's
+    names the two values a client sends (it once failed to build: the context's other fields
+    are in-process objects)."""
+    from pydantic import TypeAdapter
+
+    from atelier.served_graph import ServedRunContext, graph
+
+    schema = graph.get_context_jsonschema()
+    assert schema is not None and set(schema["properties"]) == {"config_path", "workspace"}
+    context = TypeAdapter(ServedRunContext).validate_python(
+        {"config_path": "studio/config.toml", "workspace": None})
+    assert isinstance(context, ServedRunContext) and context.config_path == "studio/config.toml"
