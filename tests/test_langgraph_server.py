@@ -94,4 +94,5 @@ def test_the_served_graph_pauses_at_the_audit_and_resumes(tmp_path: Path, server
     assert final["episode"] == 3
     with studio.open_store() as store:
         assert [e.status for e in store.episodes(run["id"])] == ["done", "done"]
+        assert store.run(run["id"]).status == "done"  # `run list` knows it ended
         assert [a.proposal_number for a in store.audits(run["id"])] == [2, 3]

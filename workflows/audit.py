@@ -432,6 +432,10 @@ def audit_checkpoint(state: RunState, runtime: Runtime[RunContext]) -> dict[str,
         emit("audit", index=index, proposal=audit.proposal_number, final=final,
              prompts=audit.proposed_prompts)
     if final:  # nothing left to resume into: the report still goes to the members
+        # The run is done (the Runner says so too; a run LangGraph's server drives has only
+        # this to tell `run list`).
+        store.update_run(run.id, status="done",
+                         message=f"final audit proposal {audit.proposal_number} is open for votes")
         return {"audits": index}
     store.update_run(run.id, status="paused",
                      message=f"waiting for audit proposal {audit.proposal_number}")

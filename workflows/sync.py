@@ -24,6 +24,9 @@ def sync_governance(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
     from atelier.workflows.prompt_versions import recover_from_proposals
 
     studio = runtime.context.get_studio()
+    runs = runtime.context.get_store()
+    if runs.run(state["run_id"]).status == "created":  # a run LangGraph's server starts
+        runs.update_run(state["run_id"], status="running", message="")
     store = studio.prompt_store
     with studio.session() as dao:
         try:
