@@ -20,6 +20,7 @@ from atelier.governance.accounts import dev_signer
 from atelier.service.http import create_app
 from atelier.service.loop import StudioService
 from atelier.testing import lighthouse
+from atelier.workflows.runner import Runner
 
 from cli_helpers import atelier
 from workflow_helpers import governed_studio, ok, pass_proposal, studio_at
@@ -210,6 +211,17 @@ def test_a_service_killed_at_ten_points_of_a_run_finishes_it_without_duplicates(
         assets = store.assets(1)
         assert len({a.path for a in assets}) == len(assets)
         assert [a.index for a in store.audits(1)] == [1]
+    # The same as a run nobody killed: the same files, and the same agents' work in them.
+    (tmp_path / "calm").mkdir()
+    calm = governed_studio(tmp_path / "calm", episodes=2, audit_every=2)
+    Runner(studio_at(calm), studio_at(calm).open_store()).start()
+    with studio_at(calm).open_store() as store:
+        expected = store.assets(1)
+    assert sorted(a.path for a in assets) == sorted(a.path for a in expected)
+    model_work = {"bible", "outlines", "script", "sheet", "layout"}
+    written = {(a.path, a.sha256) for a in assets if a.kind in model_work}
+    assert len(written) >= 8 and written == {
+        (a.path, a.sha256) for a in expected if a.kind in model_work}
     with studio.session() as dao:
         assert len(dao.proposals()) == 2  # the goal and the one audit: nothing twice
         assert len(dao.votes()) == 3  # the goal's three votes, none added
