@@ -18,8 +18,10 @@ Prompty's own tools. The shape Atelier accepts is a strict subset of it::
         topP: 0.9                           # 0..1
         maxOutputTokens: 512                # 1..32768
         seed: 42                            # 0 or more
+        topK: 40                            # 1..1000 (not sent to OpenAI itself)
         additionalProperties:               # Prompty passes these through to the server
           repeat_penalty: 1.1               # 0.5..2 (llama.cpp / Ollama name)
+          min_p: 0.05                       # 0..1 (llama.cpp / Ollama min-p sampling)
     inputs:                                 # a list; each name is a template variable
       - name: premise
         kind: string                        # string|integer|number|boolean|array|object
@@ -125,6 +127,8 @@ class GenerationParams(BaseModel):
     max_tokens: int | None = None
     repeat_penalty: float | None = None
     seed: int | None = None
+    top_k: int | None = None
+    min_p: float | None = None
 
 
 class ModelChoice(BaseModel):
@@ -429,6 +433,8 @@ def parse_prompt(
             max_tokens=opts.max_output_tokens,
             repeat_penalty=extra.repeat_penalty,
             seed=opts.seed,
+            top_k=opts.top_k,
+            min_p=extra.min_p,
         ),
     )
     prompt = PromptFile(

@@ -72,6 +72,8 @@ _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
 class _RawExtra(BaseModel):
     model_config = _STRICT
     repeat_penalty: float | None = Field(None, ge=0.5, le=2)
+    #: llama.cpp's (and Ollama's) min-p sampling: drop tokens under this share of the best.
+    min_p: float | None = Field(None, ge=0, le=1)
 
 
 class _RawOptions(BaseModel):
@@ -80,6 +82,7 @@ class _RawOptions(BaseModel):
     top_p: float | None = Field(None, alias="topP", ge=0, le=1)
     max_output_tokens: int | None = Field(None, alias="maxOutputTokens", ge=1, le=32768)
     seed: int | None = Field(None, ge=0)
+    top_k: int | None = Field(None, alias="topK", ge=1, le=1000)
     additional_properties: _RawExtra | None = Field(None, alias="additionalProperties")
 
 
@@ -177,9 +180,15 @@ _RENAMES: dict[tuple[str, ...], dict[str, str]] = {
         "max_output_tokens": "model.options.maxOutputTokens",
         "repeat_penalty": "model.options.additionalProperties.repeat_penalty",
         "repeatPenalty": "model.options.additionalProperties.repeat_penalty",
+        "top_k": "model.options.topK",
+        "min_p": "model.options.additionalProperties.min_p",
+        "minP": "model.options.additionalProperties.min_p",
     },
     ("model", "options", "additionalProperties"): {
         "repeatPenalty": "model.options.additionalProperties.repeat_penalty",
+        "minP": "model.options.additionalProperties.min_p",
+        "topK": "model.options.topK",
+        "top_k": "model.options.topK",
     },
     ("inputs", "*"): {"type": "kind", "sample": "default"},
 }
@@ -200,6 +209,8 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "maxOutputTokens": (1, 32768),
     "seed": (0, None),
     "repeat_penalty": (0.5, 2),
+    "topK": (1, 1000),
+    "min_p": (0, 1),
 }
 
 

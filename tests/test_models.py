@@ -449,3 +449,14 @@ def test_scripted_model_is_thread_safe_and_can_simulate_latency() -> None:
     assert sorted(answers, key=int) == [str(i) for i in range(8)]  # each answer used once
     assert len(model.calls) == 8
     assert 0.05 <= elapsed < 0.05 * 8  # latency overlaps across threads
+
+
+def test_llama_cpp_samplers_reach_the_servers_that_read_them() -> None:
+    """top_k and min_p (issue 15: governance tunes them in the prompt file) go in the body to
+    llama.cpp-style servers and in Ollama's options, and are not sent to OpenAI itself."""
+    params = GenerationParams(temperature=0.3, top_k=40, min_p=0.05)
+    _, extra = openai_params(params, official=False)
+    assert extra == {"top_k": 40, "min_p": 0.05}
+    kwargs, extra = openai_params(params, official=True)
+    assert extra == {} and "top_k" not in kwargs and "min_p" not in kwargs
+    assert ollama_params(params) == {"temperature": 0.3, "top_k": 40, "min_p": 0.05}

@@ -325,3 +325,25 @@ def test_str_and_bytes_normalize_alike() -> None:
 
 def test_parsed_model_is_a_prompt_file() -> None:
     assert isinstance(parse_prompt(TINY), PromptFile)
+
+
+def test_top_k_and_min_p_are_prompt_parameters_with_bounds(tmp_path: Path) -> None:
+    """The samplers llama.cpp offers beyond the basics are part of what governance approves:
+    Prompty's topK, and min_p passed through additionalProperties (Prompty loads both)."""
+    text = SCRIPTWRITER.read_text().replace(
+        "    additionalProperties:\n",
+        "    topK: 40\n    additionalProperties:\n      min_p: 0.05\n", 1)
+    assert "topK: 40" in text
+    path = tmp_path / "sw.prompty"
+    path.write_text(text)
+    params = load_prompt(path).model.params
+    assert (params.top_k, params.min_p) == (40, 0.05)
+    prompty = pytest.importorskip("prompty")
+    assert prompty.load(path).model.options.top_k == 40
+    for bad, words in (("topK: 0", "topK"), ("topK: 2.5", "topK")):
+        path.write_text(text.replace("topK: 40", bad))
+        with pytest.raises(PromptFileError, match=words):
+            load_prompt(path)
+    path.write_text(text.replace("min_p: 0.05", "min_p: 1.5"))
+    with pytest.raises(PromptFileError, match="min_p"):
+        load_prompt(path)

@@ -292,14 +292,16 @@ def openai_params(params: GenerationParams, *, official: bool) -> tuple[dict[str
     if official:
         if params.max_tokens is not None:
             kwargs["max_tokens"] = params.max_tokens  # sent as max_completion_tokens
-        if params.repeat_penalty is not None:
-            log.info("repeat_penalty=%s is not an OpenAI parameter; not sent",
-                     params.repeat_penalty)
+        for name in ("repeat_penalty", "top_k", "min_p"):
+            if getattr(params, name) is not None:
+                log.info("%s=%s is not an OpenAI parameter; not sent", name,
+                         getattr(params, name))
     else:
         if params.max_tokens is not None:
             extra_body["max_tokens"] = params.max_tokens
-        if params.repeat_penalty is not None:
-            extra_body["repeat_penalty"] = params.repeat_penalty
+        for name in ("repeat_penalty", "top_k", "min_p"):  # llama.cpp's and vLLM's names
+            if getattr(params, name) is not None:
+                extra_body[name] = getattr(params, name)
     return kwargs, extra_body
 
 
@@ -311,6 +313,8 @@ def ollama_params(params: GenerationParams) -> dict[str, Any]:
         "max_tokens": "num_predict",
         "repeat_penalty": "repeat_penalty",
         "seed": "seed",
+        "top_k": "top_k",
+        "min_p": "min_p",
     }
     values = params.model_dump()
     return {names[key]: value for key, value in values.items() if value is not None}
