@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cli_helpers import atelier, write_config
 from workflow_helpers import governed_studio, ok
 
@@ -38,3 +40,29 @@ def test_unknown_run_audit_and_asset(tmp_path: Path) -> None:
         result = atelier(config, *args)
         assert result.code == 1, args
         assert words in result.err and "Traceback" not in result.err
+
+
+def test_a_read_only_workspace_reads_and_refuses_writes_in_words(tmp_path: Path) -> None:
+    """A workspace on a read-only file system (a backup, a shared mount): commands that only
+    read work (no one can write, so they need no lock); a write says why it cannot."""
+    import shutil
+    import subprocess
+
+    (tmp_path / "studio").mkdir()
+    config = governed_studio(tmp_path / "studio", episodes=1)
+    workspace = config.parent / ".atelier"
+    mounted = tmp_path / "ro"
+    mounted.mkdir()
+    if shutil.which("mount") is None or subprocess.run(
+            ["mount", "--bind", str(workspace), str(mounted)], capture_output=True).returncode:
+        pytest.skip("cannot bind-mount here (it needs root): no read-only file system to try")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(mounted)], check=True)
+        for args in (("chain", "status"), ("proposals", "list"), ("goal", "list")):
+            ok(atelier(config, "--workspace", str(mounted), *args))
+        write = atelier(config, "--workspace", str(mounted), "goal", "propose", "--title", "T",
+                        "--brief", "B")
+        assert write.code != 0 and "Traceback" not in write.err
+        assert "could not save the workspace chain" in write.err and "writable" in write.err
+    finally:
+        subprocess.run(["umount", str(mounted)], check=False)

@@ -18,6 +18,7 @@ Importing this module is cheap; py-evm, eth-tester and web3 are imported by ``op
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,7 +56,7 @@ class EmbeddedChain(DevChain):
         self,
         *,
         path: Path,
-        lock: BaseFileLock,
+        lock: BaseFileLock | _ReadOnlyFileSystem,
         conn: sqlite3.Connection | None,
         kv: Any,
         chain: Any,
@@ -359,7 +360,7 @@ class EmbeddedChain(DevChain):
 
 
 # -- file, lock and meta helpers ----------------------------------------------------------------
-def _acquire_lock(path: Path, timeout: float) -> BaseFileLock:
+def _acquire_lock(path: Path, timeout: float) -> BaseFileLock | _ReadOnlyFileSystem:
     from filelock import FileLock, Timeout
 
     if not path.parent.is_dir():
@@ -375,7 +376,22 @@ def _acquire_lock(path: Path, timeout: float) -> BaseFileLock:
             f"another atelier command is using the workspace chain {path} (waited {timeout:g} s)",
             hint="wait for it to finish, then try again",
         ) from None
+    except OSError as exc:
+        if exc.errno == errno.EROFS:  # nothing can write here, so reading needs no lock
+            return _ReadOnlyFileSystem()
+        raise ChainError(
+            f"cannot lock the workspace chain {path}: {exc.strerror or exc}",
+            hint="the workspace folder must be writable (every command takes its lock)",
+        ) from None
     return lock
+
+
+class _ReadOnlyFileSystem:
+    """The lock of a chain on a read-only file system: none is needed (no one can write the
+    file), and a command that tries to store a change fails when it saves, saying why."""
+
+    def release(self) -> None:
+        pass
 
 
 def _open_file(path: Path) -> tuple[sqlite3.Connection | None, dict[str, str]]:
