@@ -371,7 +371,25 @@ def _describe(error: Any, data: dict[str, Any], source: str) -> str:
     value = error.get("input")
     if isinstance(value, dict) or not key:
         return f"{source}: {where or 'top level'}: {message}"
+    if isinstance(value, str) and "://" in value:  # a URL may carry a password or an API key
+        value = _url_without_secrets(value)
+        message = message.replace(str(error.get("input")), value)
     return f"{source}: {where} = {clip_repr(value)}: {message}"
+
+
+def _url_without_secrets(url: str) -> str:
+    """``url`` as scheme://host[:port]/… — user, password, path and query dropped: hosted
+    nodes put the API key in any of them."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "?"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(a URL, not shown: it may hold a key)"
+    rest = "/…" if (parts.path.strip("/") or parts.query or parts.username) else ""
+    return f"{parts.scheme}://{host}{port}{rest}"
 
 
 def _known_keys(loc: list[str]) -> list[str]:

@@ -74,3 +74,24 @@ def test_cli_reports_config_errors_with_exit_code_2(tmp_path: Path) -> None:
     missing = atelier(tmp_path / "absent.toml", "chain", "status")
     assert missing.code == 2
     assert "config file not found" in missing.err
+
+
+@pytest.mark.parametrize("url", [
+    "ftp://user:hunter2pw@node.example/v2/KEYinPATH123?apikey=KEYinQUERY",
+    "http://user:hunter2pw@node.example:8545/v2/KEYinPATH123?apikey=KEYinQUERY&x=",
+])
+def test_a_bad_url_is_named_without_its_secrets(tmp_path: Path, url: str) -> None:
+    """Hosted nodes put API keys in the URL's path or query, some a user and password: an
+    error about the URL names its host and never echoes them."""
+    path = tmp_path / "config.toml"
+    body = f'[chain]\nkind = "rpc"\nrpc_url = "{url}"\n'
+    if url.startswith("http:"):
+        body += 'request_timeout = "soon"\n[models]\nprovider = "openai"\n[models.openai]\n'
+        body += f'base_url = "{url.replace("http:", "gopher:")}"\n'
+    path.write_text(body)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    text = str(caught.value)
+    assert "node.example" in text
+    for secret in ("hunter2pw", "KEYinPATH123", "KEYinQUERY"):
+        assert secret not in text
