@@ -137,3 +137,14 @@ def write_config_with(config: Path, extra: str) -> Path:
     text = config.read_text().split("\n[models.openai.prices]")[0]
     config.write_text(text + extra)
     return config
+
+
+@pytest.mark.parametrize("goal", ["0", "", "99999999999999999999999999", "9223372036854775807"])
+def test_bad_goal_ids_are_refused_in_one_line(tmp_path: Path, goal: str) -> None:
+    config = governed_studio(tmp_path, episodes=1, audit_every=1)
+    for args in (("budget", "show", goal), ("budget", "propose", goal, "--tokens", "9"),
+                 ("run", "create", "--goal", goal)):
+        result = atelier(config, *args)
+        assert result.code in (1, 2) and "Traceback" not in result.err, (args, result.err)
+        assert "goal" in result.err.lower(), (args, result.err)
+    assert json.loads(atelier(config, "run", "list", "--json").out) == []  # nothing created
