@@ -101,6 +101,11 @@ class StudioDAO:
     def revenue(self) -> Any:
         return self.chain.w3.eth.contract(address=self.deployment.revenue, abi=abi("RevenueSplits"))
 
+    @cached_property
+    def releases(self) -> Any:
+        return self.chain.w3.eth.contract(address=self.deployment.releases,
+                                          abi=abi("StudioReleases"))
+
     # -- naming -------------------------------------------------------------------------
     def name_of(self, address: str) -> str:
         address = to_checksum_address(address)

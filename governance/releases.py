@@ -12,7 +12,6 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from atelier.governance.artifacts import abi
 from atelier.governance.proposals import Action
 from atelier.governance.tx import transact
 from atelier.kernel.errors import AtelierError
@@ -46,7 +45,7 @@ def releases_contract(dao: StudioDAO) -> Any:
         raise ReleaseRefused("this studio's DAO has no releases contract (it was deployed "
                              "before releases existed)",
                              hint="deploy a new DAO with `atelier init` to release episodes")
-    return dao.chain.w3.eth.contract(address=dao.deployment.releases, abi=abi("StudioReleases"))
+    return dao.releases  # built once a session (web3 takes ~20 ms to build one from its ABI)
 
 
 def releases(dao: StudioDAO) -> list[Release]:

@@ -89,7 +89,7 @@ def splits_contract(dao: StudioDAO) -> Any:
         raise RevenueRefused("this studio's DAO has no revenue splits contract (it was "
                              "deployed before revenue splits existed)",
                              hint="deploy a new DAO with `atelier init` to split revenue")
-    return dao.chain.w3.eth.contract(address=dao.deployment.revenue, abi=abi("RevenueSplits"))
+    return dao.revenue  # built once a session (web3 takes ~20 ms to build one from its ABI)
 
 
 def revenue_rule(dao: StudioDAO) -> dict[str, int]:
