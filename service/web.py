@@ -89,7 +89,7 @@ class _Pages:
                     for run in runs}
         return _page("index.html", goals=goals, statuses=statuses, runs=runs, unit=unit,
                      episodes=episodes, audits=store.audits(),
-                     ballots=store.ballots(status="open"), studio_name=self._name())
+                     ballots=store.ballots(status="open"), studio_name=self.studio_name)
 
     def proposal(self, request: Request) -> Response:
         with self.studio.session() as dao:
@@ -100,18 +100,18 @@ class _Pages:
             unit = _vote_unit(dao)
         return _page("proposal.html", proposal=proposal, status=status, votes=votes,
                      names=names, unit=unit, description_html=_markdown(proposal.description),
-                     studio_name=self._name())
+                     studio_name=self.studio_name)
 
     def audit(self, request: Request) -> Response:
         audit = self.service.store().audit(request.path_params["audit_id"])
         return _page("audit.html", audit=audit, report_html=_markdown(audit.report_markdown),
-                     studio_name=self._name())
+                     studio_name=self.studio_name)
 
     def ballot(self, request: Request) -> Response:
         store = self.service.store()
         ballot = store.ballot(request.path_params["ballot_id"])
         return _page("ballot.html", ballot=ballot, votes=store.curation_votes(ballot.id or 0),
-                     studio_name=self._name())
+                     studio_name=self.studio_name)
 
     # -- signing: typed data out, signatures in -------------------------------------------------
     def ballot_typed_data(self, request: Request) -> Response:
@@ -205,10 +205,6 @@ class _Pages:
         row = submit_curation_vote(self.studio, store, ballot, message,
                                    _signature(body.get("signature")))
         return JSONResponse({"vote": row.id, "choice": row.choice + 1})
-
-    def _name(self) -> str:
-        return self.studio_name
-
 
 # -- helpers ----------------------------------------------------------------------------------
 class BadRequest(AtelierError):
