@@ -166,6 +166,8 @@ class RevenueConfig(_Section):
     per_review: Points = 2
     per_curation_vote: Points = 1
     per_audit_proposal: Points = 5
+    #: An episode published by the operator's run (revenue only: it earns no reputation).
+    per_operator_work: Points = 3
 
 
 class StorageConfig(_Section):

@@ -65,11 +65,12 @@ class RevenueRuleSettings(BaseModel):
     per_review: int = Field(2, ge=0, le=_UINT64)
     per_curation_vote: int = Field(1, ge=0, le=_UINT64)
     per_audit_proposal: int = Field(5, ge=0, le=_UINT64)
+    per_operator_work: int = Field(3, ge=0, le=_UINT64)
 
     def as_struct(self) -> tuple[int, ...]:
         """The ``RevenueRule`` tuple, in the struct's field order."""
         return (self.per_prompt_rewrite, self.per_review, self.per_curation_vote,
-                self.per_audit_proposal)
+                self.per_audit_proposal, self.per_operator_work)
 
 
 class DaoSettings(BaseModel):
@@ -213,7 +214,7 @@ def deploy_dao(
     progress("deploying the releases")
     releases_address = address_of(deploy_contract(
         chain, deployer, factory("StudioReleases"), timelock_address, provenance_address,
-        settings.royalty_bps, action="deploying the releases",
+        revenue_address, settings.royalty_bps, action="deploying the releases",
     ))
 
     progress("handing the timelock to the governor")

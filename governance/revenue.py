@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from atelier.governance.dao import StudioDAO
 
 #: The rule's fields, in the struct's order, and the ledger kind each prices.
-RULE_KINDS: tuple[str, ...] = ("prompt_rewrite", "review", "curation_vote", "audit_proposal")
+RULE_KINDS: tuple[str, ...] = ("prompt_rewrite", "review", "curation_vote", "audit_proposal",
+                               "operator_work")
 WEI_PER_ETH = 10**18
 
 
@@ -94,7 +95,14 @@ def splits_contract(dao: StudioDAO) -> Any:
 
 def revenue_rule(dao: StudioDAO) -> dict[str, int]:
     """The rule in force on the chain: kind -> shares per entry."""
-    struct = splits_contract(dao).functions.revenueRule().call()
+    from web3.exceptions import Web3Exception
+
+    try:
+        struct = splits_contract(dao).functions.revenueRule().call()
+    except Web3Exception:  # its rule has fewer fields than ours: a RevenueSplits of old
+        raise RevenueRefused(
+            "this studio's revenue splits contract predates operator work in the revenue "
+            "rule", hint="deploy a new DAO with `atelier init` to split revenue") from None
     return dict(zip(RULE_KINDS, (int(v) for v in struct), strict=True))
 
 

@@ -11,6 +11,8 @@ import pytest
 from test_members import CURATION, ok, refused
 
 from atelier.governance.accounts import dev_signer
+from atelier.store.database import Store
+from atelier.store.models import Contribution
 from atelier.workflows.community import Ratings, sign_review
 
 from cli_helpers import atelier
@@ -23,6 +25,11 @@ def ledger(config: Path) -> list[tuple[str, str, str]]:
     return [(names.get(c.account, c.account), c.kind, c.ref) for c in store.contributions()]
 
 
+def earning_reputation(store: Store) -> list[Contribution]:
+    """The entries audits settle (operator work earns revenue shares only)."""
+    return [c for c in store.contributions() if c.kind != "operator_work"]
+
+
 def test_contributions_are_recorded_once_with_their_evidence(tmp_path: Path) -> None:
     config = governed_studio(tmp_path, episodes=2, audit_every=1)
     draft = config.parent / "prompts" / "layout.prompty"
@@ -32,9 +39,13 @@ def test_contributions_are_recorded_once_with_their_evidence(tmp_path: Path) -> 
     for member, score in (("alice", "2"), ("bob", "4"), ("alice", "3")):  # alice changes hers
         ok(config, "review", "1", "--as", member, "--scriptwriter", score, "--designer", "4",
            "--layout", "4")
-    assert ledger(config) == [("alice", "review", "run 1 episode 1"),
+    assert ledger(config) == [("deployer", "operator_work", "run 1 episode 1"),
+                              ("alice", "review", "run 1 episode 1"),
                               ("bob", "review", "run 1 episode 1")]
     store = studio_at(config).open_store()
+    # The operator's work is evidenced by the episode's anchored provenance root.
+    [work] = store.contributions(dev_signer("deployer").address)
+    assert work.evidence == store.episode(1, 1).provenance_root
     [alice_review] = [r for r in store.reviews(1) if r.scriptwriter == 3]
     assert store.contributions(dev_signer("alice").address)[0].evidence == alice_review.signature
 
@@ -44,6 +55,17 @@ def test_contributions_are_recorded_once_with_their_evidence(tmp_path: Path) -> 
     assert ("deployer", "audit_proposal", "proposal 2") in entries  # the operator opened it
     assert ("carol", "prompt_rewrite", "proposal 2 layout") in entries  # carol wrote it
     assert not any(kind == "prompt_rewrite" and who == "atelier" for who, kind, _ in entries)
+    # Operator work earns revenue shares, never reputation: no audit settles it, and the
+    # second audit's settlement (opened by this resume) did not claim it.
+    work = store.contributions(dev_signer("deployer").address)
+    assert [(c.kind, c.settled_by) for c in work if c.kind == "operator_work"] == [
+        ("operator_work", None), ("operator_work", None)]  # episodes 1 and 2
+    claimed = {i for a in store.audits() for i in (a.settlement or {}).get("contributions", [])}
+    assert not claimed & {c.id for c in work if c.kind == "operator_work"}
+    shown = json.loads(ok(config, "members", "show", "deployer", "--json"))
+    assert {c["kind"] for c in shown["contributions"]} >= {"operator_work", "audit_proposal"}
+    assert "operator_work: run 1 episode 1 (revenue shares only" in ok(
+        config, "members", "show", "deployer")
     before = len(entries)
     ok(config, "run", "status", "1")
     studio = studio_at(config)
@@ -79,7 +101,8 @@ def test_a_review_signed_in_process_is_in_the_ledger(tmp_path: Path) -> None:
     studio = studio_at(config)
     store = studio.open_store()
     sign_review(studio, store, dev_signer("carol"), store.run(1), 1, Ratings(5, 5, 5), "")
-    assert ledger(config) == [("carol", "review", "run 1 episode 1")]
+    assert ledger(config) == [("deployer", "operator_work", "run 1 episode 1"),
+                              ("carol", "review", "run 1 episode 1")]
 
 
 def test_two_audits_mint_what_was_earned_and_decay_and_the_chain_matches_the_reports(
@@ -117,7 +140,7 @@ def test_two_audits_mint_what_was_earned_and_decay_and_the_chain_matches_the_rep
         assert dao.reputation(dev_signer("alice").address) == 83
     # Each contribution was settled by exactly one audit.
     store = studio.open_store()
-    assert {c.settled_by for c in store.contributions()} == {"audit 2"}
+    assert {c.settled_by for c in earning_reputation(store)} == {"audit 2"}
     ok(config, "run", "resume", "1")  # audit 3: only audit 2's proposer earns; decay again
     third = json.loads(ok(config, "audit", "show", "3", "--json"))
     assert {names[a]: p for a, p in third["settlement"]["mints"].items()} == {"deployer": 5}
@@ -133,18 +156,18 @@ def test_a_defeated_audit_gives_its_contributions_back_to_the_next(tmp_path: Pat
     pass_proposal(config, 2)
     ok(config, "run", "resume", "1")  # audit 2 claims alice's review and audit 1's proposal
     store = studio_at(config).open_store()
-    assert {c.kind: c.settled_by for c in store.contributions()} == {
+    assert {c.kind: c.settled_by for c in earning_reputation(store)} == {
         "review": "audit 2", "audit_proposal": "audit 2"}
     pass_proposal(config, 3, support="against")
     resumed = atelier(config, "run", "resume", "1")
     assert resumed.code != 0 and "was defeated" in resumed.err
-    assert {c.settled_by for c in store.contributions()} == {None}  # given back
+    assert {c.settled_by for c in earning_reputation(store)} == {None}  # given back
     ok(config, "audit", "propose", "1")  # a revised audit claims them again
     audits = json.loads(ok(config, "audit", "list", "--json"))
     assert [(a["index"], a["revision"], a["status"]) for a in audits][-2:] == [
         (2, 1, "defeated"), (2, 2, "open")]
     revised = audits[-1]
-    assert {c.settled_by for c in store.contributions()} == {f"audit {revised['id']}"}
+    assert {c.settled_by for c in earning_reputation(store)} == {f"audit {revised['id']}"}
     shown = json.loads(ok(config, "audit", "show", str(revised["id"]), "--json"))
     assert len(shown["settlement"]["mints"]) == 2  # alice and the deployer, once each
 
@@ -176,7 +199,7 @@ def test_a_crash_between_writing_and_proposing_an_audit_counts_nothing_twice(
     assert audit.settlement == written.settlement  # the same settlement, proposed once
     with studio_at(config).session() as dao:
         assert dao.proposal_count() == 3
-    assert {c.settled_by for c in store.contributions()} == {f"audit {audit.id}"}
+    assert {c.settled_by for c in earning_reputation(store)} == {f"audit {audit.id}"}
 
 
 def test_two_audits_over_the_same_period_count_a_contribution_once(tmp_path: Path) -> None:

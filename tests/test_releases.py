@@ -23,6 +23,7 @@ from atelier.governance.releases import (
     royalty,
 )
 from atelier.governance.revenue import check_splittable, claim, describe, plan_split, split_actions
+from atelier.governance.tx import send_value
 
 from cli_helpers import assert_refused, atelier
 from dao_helpers import pass_and_execute
@@ -48,7 +49,8 @@ def test_a_released_episode_is_sold_and_its_price_split_by_contribution(dao: Stu
     assert metadata(dao, 1) == {"name": "Episode 1 of run 1",
                                 "provenance_root": "0x" + ROOT.hex(), "goal_proposal": "42",
                                 "prompts": {"scriptwriter": PROMPT}}
-    assert royalty(dao, 1, 10**18) == (treasury, 5 * 10**16)  # 5% of a resale, to the treasury
+    # 5% of a resale; to the treasury while no split exists yet
+    assert royalty(dao, 1, 10**18) == (treasury, 5 * 10**16)
     with pytest.raises(ReleaseRefused, match="release 1 already"):
         release_action(dao, ROOT, PRICE)
 
@@ -73,6 +75,21 @@ def test_a_released_episode_is_sold_and_its_price_split_by_contribution(dao: Stu
         claimed += due.releasable
     assert PRICE - len(plan.payees) <= claimed <= PRICE
     assert w3.eth.get_balance(splitter) == PRICE - claimed
+
+    # Royalties go to the current split: a resale's royalty, paid by a marketplace to the
+    # receiver ERC-2981 names, is claimed by that split's payees in their shares.
+    royalty_due = 5 * 10**16
+    assert royalty(dao, 1, 10**18) == (splitter, royalty_due)
+    send_value(dao.chain, dave, splitter, royalty_due, action="a resale's royalty")
+    again = 0
+    for payee in plan.payees:
+        [(due, _)] = claim(dao, dev_signer(dao.name_of(payee.account)))
+        share = royalty_due * payee.shares // plan.total_shares  # the first claim rounded
+        assert due.releasable in (share, share + 1)  # down; this one may get that wei back
+        again += due.releasable
+    paid_in = PRICE + royalty_due  # nothing stranded but each payee's last rounding
+    assert paid_in - len(plan.payees) <= claimed + again <= paid_in
+    assert w3.eth.get_balance(splitter) == paid_in - claimed - again
 
 
 def test_release_propose_list_buy_from_the_command_line(tmp_path: Path) -> None:

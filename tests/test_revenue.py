@@ -151,26 +151,55 @@ def test_revenue_show_propose_claim_from_the_command_line(tmp_path: Path) -> Non
     assert_refused(atelier(config, "revenue", "propose"), "no income", code=2)
 
 
+def test_the_operator_earns_a_share_for_each_published_episode(tmp_path: Path) -> None:
+    """Operator work: the run's publish records it (evidence: the episode's provenance root);
+    it earns shares, priced on-chain and changed by proposal, and the operator claims them."""
+    config = governed_studio(tmp_path, episodes=1)
+    result = atelier(config, "run", "start")
+    assert result.code == 0, result.err
+    studio = studio_at(config)
+    with studio.session() as dao:
+        send_value(dao.chain, dev_signer("dave"), dao.deployment.timelock, INCOME,
+                   action="income")
+    shown = json.loads(atelier(config, "revenue", "show", "--json").out)
+    assert [(p["name"], p["contributions"], p["shares"]) for p in shown["payees"]] == [
+        ("deployer", {"operator_work": 1}, 3)]  # [revenue] per_operator_work's default
+    assert "1 operator_work x 3" in atelier(config, "revenue", "show").out
+    ruled = atelier(config, "revenue", "rule", "--operator-work", "6", "--json")
+    assert ruled.code == 0, ruled.err
+    pass_proposal(config, json.loads(ruled.out)["proposal"])
+    assert json.loads(atelier(config, "revenue", "show", "--json").out)["rule"][
+        "operator_work"] == 6
+    proposed = atelier(config, "revenue", "propose", "--json")
+    assert proposed.code == 0, proposed.err
+    pass_proposal(config, json.loads(proposed.out)["proposal"])
+    claimed = atelier(config, "revenue", "claim", "--as", "deployer", "--json")
+    assert claimed.code == 0, claimed.err
+    assert int(json.loads(claimed.out)["claimed_wei"]) == INCOME  # the one payee: all of it
+
+
 def test_the_revenue_rule_changes_by_proposal(dao: StudioDAO) -> None:
-    new = {"prompt_rewrite": 1, "review": 0, "curation_vote": 7, "audit_proposal": 3}
+    new = {"prompt_rewrite": 1, "review": 0, "curation_vote": 7, "audit_proposal": 3,
+           "operator_work": 4}
     assert revenue_rule(dao) == {"prompt_rewrite": 10, "review": 2, "curation_vote": 1,
-                                 "audit_proposal": 5}  # [revenue]'s defaults, at deployment
+                                 "audit_proposal": 5, "operator_work": 3}  # [revenue]'s defaults
     action = rule_action(dao, new)
     assert action.summary.startswith("RevenueSplits.setRevenueRule(")
     pass_and_execute(dao, dao.propose(dev_signer("alice"), [action], "# New revenue rule\n"))
     assert revenue_rule(dao) == new
     send_value(dao.chain, dev_signer("dave"), dao.deployment.timelock, 100, action="income")
     # Reviews now earn nothing: alice is no payee (PaymentSplitter refuses zero shares).
-    plan = plan_split(dao, ledger())
+    operator = Entry(7, dev_signer("deployer").address, "operator_work")  # a published episode
+    plan = plan_split(dao, [*ledger(), operator])
     assert sorted((dao.name_of(p.account), p.shares) for p in plan.payees) == [
-        ("bob", 1), ("carol", 21)]
+        ("bob", 1), ("carol", 21), ("deployer", 4)]
 
 
 def test_revenue_splits_guards_its_periods_and_its_owner(chain: DevChain) -> None:
     """RevenueSplits owned by a plain account (alice), to reach split directly."""
     alice, bob = dev_signer("alice"), dev_signer("bob")
     factory = chain.w3.eth.contract(abi=abi("RevenueSplits"), bytecode=bytecode("RevenueSplits"))
-    receipt = deploy_contract(chain, alice, factory, alice.address, (1, 1, 1, 1),
+    receipt = deploy_contract(chain, alice, factory, alice.address, (1, 1, 1, 1, 1),
                               action="deploying revenue splits")
     splits = chain.w3.eth.contract(address=receipt["contractAddress"], abi=abi("RevenueSplits"))
     payees, shares = [bob.address, alice.address], [3, 1]

@@ -30,6 +30,18 @@ def episode_leaves(store: Store, run_id: int, number: int) -> list[tuple[str, by
                   for a in store.assets(run_id, number))
 
 
+def episode_root(store: Store, run_id: int, number: int) -> str | None:
+    """The episode's provenance root: the anchored one, else the root its files would have
+    (a studio founded before the registry existed); None for an episode without files."""
+    from atelier.governance.merkle import StandardMerkleTree
+
+    episode = store.episode(run_id, number)
+    if episode is not None and episode.provenance_root is not None:
+        return episode.provenance_root
+    leaves = episode_leaves(store, run_id, number)
+    return "0x" + StandardMerkleTree.of(leaves).root.hex() if leaves else None
+
+
 def anchor_episode(state: RunState, runtime: Runtime[RunContext]) -> None:
     from atelier.governance.merkle import StandardMerkleTree
     from atelier.governance.provenance import studio_provenance

@@ -68,7 +68,7 @@ def settle_for_audit(studio: StudioServices, store: Store, dao: StudioDAO
         check_settlement,
         settle,
     )
-    from atelier.workflows.ledger import record_executed_audits
+    from atelier.workflows.ledger import earns_reputation, record_executed_audits
 
     record_executed_audits(studio, store, dao)  # what executed since: its entries count too
     on_chain = reputation_rule(dao)
@@ -78,7 +78,7 @@ def settle_for_audit(studio: StudioServices, store: Store, dao: StudioDAO
                           "audit_proposal": on_chain.per_audit_proposal},
                 cap_per_audit=on_chain.cap_per_audit, decay_bps=on_chain.decay_bps,
                 decay_floor=on_chain.decay_floor)
-    entries = store.contributions(unsettled=True)
+    entries = [e for e in store.contributions(unsettled=True) if earns_reputation(e)]
     contributions = [Contribution(e.account, e.kind, e.ref, e.evidence) for e in entries]
     balances = holdings(dao)
     try:

@@ -9,6 +9,12 @@ Kinds (``atelier.governance.reputation_rule.KINDS``):
 - ``prompt_rewrite``: a prompt rewrite members approved, to each author of the file who is
   a studio account (``metadata.authors``); the editor agent's drafts earn nothing.
 
+And one kind that earns revenue shares only (``REVENUE_ONLY``), never reputation:
+
+- ``operator_work``: an episode published, to the operator whose run made it (``[workflow]
+  operator``: it ran the models and paid the gas); evidence: the episode's provenance root.
+  Reputation is voting power; if running compute earned it, capital would buy votes.
+
 Reviews and votes are recorded when they are stored; audits when the studio learns they
 executed (a ``run resume``, or ``record_executed_audits`` from any command). An entry names
 the account, the kind, what it belongs to and its evidence, so anyone can recompute what it
@@ -30,6 +36,25 @@ if TYPE_CHECKING:
 
 #: The pseudo-author of the editor agent's drafts: it earns nothing.
 EDITOR_AUTHOR = "editor"
+
+OPERATOR_WORK = "operator_work"
+#: Kinds that earn revenue shares but no reputation: an audit's settlement leaves them be.
+REVENUE_ONLY: tuple[str, ...] = (OPERATOR_WORK,)
+
+
+def earns_reputation(entry: Contribution) -> bool:
+    return entry.kind not in REVENUE_ONLY
+
+
+def record_operator_work(store: Store, run_id: int, number: int, operator: str,
+                         root: str) -> Contribution:
+    """The operator's entry for a published episode (one per episode: publishing again after
+    a crash keeps the one row)."""
+    from atelier.store.models import Contribution
+
+    return store.record_contribution(Contribution(
+        account=operator, kind=OPERATOR_WORK, ref=f"run {run_id} episode {number}",
+        evidence=root, run_id=run_id))
 
 
 def record_review(store: Store, row: ReviewRow) -> Contribution:

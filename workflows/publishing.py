@@ -119,6 +119,17 @@ def _stamp_publication(runtime: Runtime[RunContext], run_id: int, number: int) -
             store.set_published_chain_time(run_id, number, chain_time(dao))
 
 
+def _record_operator_work(runtime: Runtime[RunContext], run_id: int, number: int) -> None:
+    """The operator's ledger entry for the episode: revenue shares for running the studio."""
+    from atelier.workflows.anchoring import episode_root
+    from atelier.workflows.ledger import record_operator_work
+
+    store, studio = runtime.context.get_store(), runtime.context.get_studio()
+    root = episode_root(store, run_id, number)
+    if root is not None:
+        record_operator_work(store, run_id, number, studio.operator().address, root)
+
+
 def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     from atelier.reader import publish_reader
     from atelier.reader.export import file_sha256
@@ -153,6 +164,7 @@ def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     emit("published", episode=number, title=script.title, files=len(state.get("files") or []),
          findings=len(findings))
     anchor_episode(state, runtime)
+    _record_operator_work(runtime, run_id, number)
     summaries = [*(state.get("summaries") or []), f"Episode {number}: {script.summary}"]
     return {"files": [], "summaries": summaries, "episode": number + 1, "script": None,
             "layout": None}

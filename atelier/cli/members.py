@@ -256,7 +256,7 @@ def show_member(ctx: typer.Context,
     """One member: reputation now (and --ago), every vote cast and every contribution."""
     from atelier.governance.members import chain_time, reputation_at
     from atelier.kernel.durations import parse_duration
-    from atelier.workflows.ledger import record_executed_audits
+    from atelier.workflows.ledger import earns_reputation, record_executed_audits
 
     studio = studio_of(ctx)
     address = studio.address_of(name)
@@ -281,7 +281,8 @@ def show_member(ctx: typer.Context,
     for number, support, weight in votes:
         console.print(f"  voted {support} on proposal {number} (weight {weight})")
     for e in entries:
-        settled = f"settled by proposal {e.settled_by[:10]}…" if e.settled_by else "unsettled"
+        settled = ("revenue shares only" if not earns_reputation(e) else
+                   f"settled by proposal {e.settled_by[:10]}…" if e.settled_by else "unsettled")
         console.print(f"  {e.kind}: {escape(e.ref)} [dim]({settled}; evidence "
                       f"{escape(e.evidence[:14])}…)[/]", soft_wrap=True)
 
@@ -289,7 +290,7 @@ def show_member(ctx: typer.Context,
 def _member_rows(ctx: typer.Context, ago: str | None) -> list[dict[str, Any]]:
     from atelier.governance.members import chain_time, members_at
     from atelier.kernel.durations import parse_duration
-    from atelier.workflows.ledger import record_executed_audits
+    from atelier.workflows.ledger import earns_reputation, record_executed_audits
 
     studio = studio_of(ctx)
     with studio.open_store() as store, studio.session() as dao:
@@ -305,7 +306,8 @@ def _member_rows(ctx: typer.Context, ago: str | None) -> list[dict[str, Any]]:
              "reputation_then": past.get(a, 0) if ago else None,
              "votes_cast": len(votes.get(a, [])),
              "contributions": sum(e.account == a for e in entries),
-             "unsettled": sum(e.account == a and e.settled_by is None for e in entries)}
+             "unsettled": sum(e.account == a and e.settled_by is None and earns_reputation(e)
+                              for e in entries)}
             for a in sorted(accounts, key=lambda a: (-current.get(a, 0), names.get(a, a)))]
 
 

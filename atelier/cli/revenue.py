@@ -135,6 +135,7 @@ Shares = Annotated[int | None, typer.Option(min=0, max=2**64 - 1,
 @revenue_app.command("rule")
 def rule(ctx: typer.Context, prompt_rewrite: Shares = None, review: Shares = None,
          curation_vote: Shares = None, audit_proposal: Shares = None,
+         operator_work: Shares = None,
          as_: Annotated[str, typer.Option("--as", help="Account that signs.")] = "alice",
          as_json: JsonOption = False) -> None:
     """Propose a new revenue rule (the kinds not given keep their shares); it applies to
@@ -144,7 +145,8 @@ def rule(ctx: typer.Context, prompt_rewrite: Shares = None, review: Shares = Non
     studio = studio_of(ctx)
     signer = studio.signer(as_)
     asked = {"prompt_rewrite": prompt_rewrite, "review": review,
-             "curation_vote": curation_vote, "audit_proposal": audit_proposal}
+             "curation_vote": curation_vote, "audit_proposal": audit_proposal,
+             "operator_work": operator_work}
     with studio.session() as dao:
         current = revenue_rule(dao)
         new = {kind: current[kind] if value is None else value for kind, value in asked.items()}

@@ -19,12 +19,15 @@ import {PaymentSplitter} from "@openzeppelin/contracts-v4/finance/PaymentSplitte
 contract RevenueSplits is Ownable {
     using SafeERC20 for IERC20;
 
-    /// @notice Shares per contribution of each kind (the ledger's kinds).
+    /// @notice Shares per contribution of each kind (the ledger's kinds). Operator work is an
+    /// episode published by the studio's operator (it ran the models and paid the gas); it
+    /// earns shares of income but no reputation, so running compute never buys votes.
     struct RevenueRule {
         uint64 perPromptRewrite;
         uint64 perReview;
         uint64 perCurationVote;
         uint64 perAuditProposal;
+        uint64 perOperatorWork;
     }
 
     /// @notice A split was asked to pay out no income (no ETH and no token amount).
@@ -132,6 +135,13 @@ contract RevenueSplits is Ownable {
     /// @notice Every splitter deployed so far, oldest first.
     function splits() external view returns (address[] memory) {
         return _splits;
+    }
+
+    /// @notice The latest splitter (address(0) before the first split): where the studio's
+    /// releases send their royalties.
+    function currentSplit() external view returns (address) {
+        uint256 count = _splits.length;
+        return count == 0 ? address(0) : _splits[count - 1];
     }
 
     /// @notice The ERC-20 tokens a splitter was paid in (besides its ETH).

@@ -8,16 +8,22 @@ import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {ProvenanceRegistry} from "./ProvenanceRegistry.sol";
+import {RevenueSplits} from "./RevenueSplits.sol";
 
 /// @title StudioReleases
 /// @notice Published episodes released as ERC-721 tokens. A release proposal mints one
 /// anchored episode (by its provenance root) to the treasury (the timelock, the owner) at a
 /// fixed price; anyone buys it for that price, which goes to the treasury, where the next
-/// revenue split pays it out by contribution. Royalties (ERC-2981) go to the treasury too.
+/// revenue split pays it out by contribution. Royalties (ERC-2981) go to the current split:
+/// the latest PaymentSplitter (its payees claim them beside their share of the period), or
+/// the treasury before any split exists.
 /// @dev The metadata is read from the provenance registry, so it cannot disagree with it.
 contract StudioReleases is ERC721, ERC2981, Ownable {
     /// @notice Where the released episodes' roots are anchored.
     ProvenanceRegistry public immutable provenance;
+
+    /// @notice Whose latest split receives the royalties (address(0): the treasury does).
+    RevenueSplits public immutable revenue;
 
     uint256 private _count;
     mapping(uint256 tokenId => bytes32 root) private _roots;
@@ -44,12 +50,14 @@ contract StudioReleases is ERC721, ERC2981, Ownable {
 
     /// @param initialOwner The TimelockController: it releases, and it is paid.
     /// @param provenance_ The studio's provenance registry.
-    /// @param royaltyBps Royalty on resales, in basis points, paid to the treasury.
-    constructor(address initialOwner, ProvenanceRegistry provenance_, uint96 royaltyBps)
+    /// @param revenue_ The studio's revenue splits (address(0): royalties to the treasury).
+    /// @param royaltyBps Royalty on resales, in basis points, paid to the current split.
+    constructor(address initialOwner, ProvenanceRegistry provenance_, RevenueSplits revenue_, uint96 royaltyBps)
         ERC721("Atelier Episodes", "EPISODE")
         Ownable(initialOwner)
     {
         provenance = provenance_;
+        revenue = revenue_;
         _setDefaultRoyalty(initialOwner, royaltyBps);
     }
 
@@ -106,6 +114,18 @@ contract StudioReleases is ERC721, ERC2981, Ownable {
             '","prompts":{', prompts, "}}"
         );
         return string.concat("data:application/json;base64,", Base64.encode(json));
+    }
+
+    /// @notice ERC-2981: the royalty goes to the current split (the latest splitter), so the
+    /// contributors of the period last paid out share it; before the first split, to the
+    /// treasury, whose income the first split pays out.
+    function royaltyInfo(uint256 tokenId, uint256 salePrice) public view override returns (address, uint256) {
+        (address receiver, uint256 amount) = super.royaltyInfo(tokenId, salePrice);
+        if (address(revenue) != address(0)) {
+            address current = revenue.currentSplit();
+            if (current != address(0)) receiver = current;
+        }
+        return (receiver, amount);
     }
 
     /// @inheritdoc ERC721
