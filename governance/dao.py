@@ -31,7 +31,7 @@ from atelier.governance.proposals import Action, Proposal, ProposalStatus, Tally
 from atelier.governance.refusals import Refusal, Refused
 from atelier.governance.tx import transact
 from atelier.kernel.durations import format_duration
-from atelier.kernel.errors import AtelierError
+from atelier.kernel.errors import AtelierError, NotFound
 from atelier.kernel.text import clip_repr
 
 if TYPE_CHECKING:
@@ -49,8 +49,8 @@ SUPPORT_NAMES = {code: name for name, code in SUPPORT_CODES.items()}
 _MAY_HAVE_ETA = (ProposalState.Queued, ProposalState.Executed, ProposalState.Canceled)
 
 
-class ProposalNotFound(AtelierError):
-    pass
+class ProposalNotFound(NotFound):
+    """No proposal of that number, id or id prefix on this chain."""
 
 
 class GoalUnavailable(AtelierError):

@@ -21,6 +21,11 @@ class AtelierError(Exception):
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
 
 
+class NotFound(AtelierError):
+    """What was asked for does not exist (a run, an audit, a proposal, ...): a web page
+    answers it with 404, not 400."""
+
+
 class ConfigError(AtelierError):
     """config.toml is missing, not TOML, or does not validate."""
 

@@ -37,6 +37,17 @@ def secret_values(extra: tuple[str, ...] = ()) -> list[str]:
     return sorted(set(found), key=len, reverse=True)
 
 
+def _mask_shapes(text: str) -> str:
+    """Every other secret shape the compliance check knows (detect-secrets' detectors: AWS,
+    GitHub, Slack, Stripe, … keys, PEM private keys): one list of shapes for both, so what a
+    proposal would flag never reaches the store or a terminal unmasked."""
+    from atelier.kernel.compliance import secret_spans
+
+    for span in reversed(secret_spans(text)):
+        text = text[:span.start] + "***" + text[span.end:]
+    return text
+
+
 def scrub(text: str, *, secrets: tuple[str, ...] = (), limit: int = 2000) -> str:
     """``text`` with secrets replaced by ``***``, control characters removed (newlines and
     tabs become spaces) and at most ``limit`` characters."""
@@ -44,5 +55,6 @@ def scrub(text: str, *, secrets: tuple[str, ...] = (), limit: int = 2000) -> str
         text = text.replace(value, "***")
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
+    text = _mask_shapes(text)
     text = printable(text.replace("\r", "\n"))  # escape sequences go whole, marked
     return clip(" ".join(text.split("\n")).replace("\t", " "), limit)

@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from atelier.kernel.errors import AtelierError
+from atelier.kernel.errors import AtelierError, NotFound
 
 if TYPE_CHECKING:
     from atelier.service.loop import StudioService
@@ -232,7 +232,7 @@ def _page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse
 
 def error_response(request: Request, exc: AtelierError, studio_name: str) -> Response:
     """A refusal in words: JSON for the page's script, a small page for a person."""
-    status = 404 if "no " in exc.message[:12] or "not found" in exc.message else 400
+    status = 404 if isinstance(exc, NotFound) else 400
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=status)
     return _page("error.html", status_code=status, error=exc, studio_name=studio_name)

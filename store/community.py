@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 
 from sqlmodel import Session, col, select
 
-from atelier.store.errors import StoreError
+from atelier.store.errors import MissingRecord, StoreError
 from atelier.store.models import Ballot, Contribution, CurationVote, Episode, Review
 from atelier.store.upsert import upsert_if
 
@@ -98,7 +98,7 @@ class CommunityRecords:
             with self._session() as session:
                 found = session.get(Ballot, int(text))
         if found is None:
-            raise StoreError(f"no ballot {_short(text)}",
+            raise MissingRecord(f"no ballot {_short(text)}",
                              hint="`atelier curate list` shows the ballots")
         return found
 
@@ -117,7 +117,7 @@ class CommunityRecords:
         with self._session(write=True) as session:
             row = session.get(Ballot, ballot_id)
             if row is None:
-                raise StoreError(f"no ballot {ballot_id}")
+                raise MissingRecord(f"no ballot {ballot_id}")
             if row.status != "closed":
                 row.status, row.winner = "closed", winner
                 row.tally, row.tally_root = list(tally), tally_root

@@ -22,7 +22,13 @@ from sqlmodel import Session, col, select
 from atelier.kernel.redact import scrub
 from atelier.store.community import CommunityRecords
 from atelier.store.engine import WRITE, create_store_engine
-from atelier.store.errors import StoreError, connection_error, redact_url, sqlalchemy_url
+from atelier.store.errors import (
+    MissingRecord,
+    StoreError,
+    connection_error,
+    redact_url,
+    sqlalchemy_url,
+)
 from atelier.store.migrations import migrate
 from atelier.store.models import Asset, Audit, Episode, ModelCall, Run, utcnow
 from atelier.store.provenance import ProvenanceRecords
@@ -109,7 +115,7 @@ class Store(CommunityRecords, ProvenanceRecords, StoreStats):
             with self._session() as session:
                 run = session.get(Run, int(match.group(1)))
         if run is None:
-            raise StoreError(f"no run {ref}", hint="`atelier run list` shows the runs")
+            raise MissingRecord(f"no run {ref}", hint="`atelier run list` shows the runs")
         return run
 
     def runs(self) -> list[Run]:
@@ -120,7 +126,7 @@ class Store(CommunityRecords, ProvenanceRecords, StoreStats):
     def update_run(self, run_id: int, **fields: Any) -> Run:
         """Change some of a run's fields (status, message, episodes_done, ...)."""
         return self._update(Run, run_id, fields, fixed={"id", "created_at"},
-                            missing=StoreError(f"no run {run_id}",
+                            missing=MissingRecord(f"no run {run_id}",
                                                hint="`atelier run list` shows the runs"),
                             updated_at=utcnow())
 
@@ -197,7 +203,7 @@ class Store(CommunityRecords, ProvenanceRecords, StoreStats):
         with self._session() as session:
             asset = session.get(Asset, asset_id)
         if asset is None:
-            raise StoreError(f"no asset {asset_id}", hint="`atelier assets list` shows them")
+            raise MissingRecord(f"no asset {asset_id}", hint="`atelier assets list` shows them")
         return asset
 
     # -- audits -----------------------------------------------------------------------------
@@ -214,7 +220,7 @@ class Store(CommunityRecords, ProvenanceRecords, StoreStats):
     def update_audit(self, audit_id: int, **fields: Any) -> Audit:
         """Change some of an audit's fields (status, proposal_id, proposal_number, ...)."""
         return self._update(Audit, audit_id, fields, fixed={"id"},
-                            missing=StoreError(f"no audit {audit_id}",
+                            missing=MissingRecord(f"no audit {audit_id}",
                                                hint="`atelier audit list` shows them"))
 
     def _update(self, model: type[RowT], row_id: int, fields: dict[str, Any], *,
@@ -249,7 +255,7 @@ class Store(CommunityRecords, ProvenanceRecords, StoreStats):
             with self._session() as session:
                 audit = session.get(Audit, int(text))
         if audit is None:
-            raise StoreError(f"no audit {ref}", hint="`atelier audit list` shows the audits")
+            raise MissingRecord(f"no audit {ref}", hint="`atelier audit list` shows the audits")
         return audit
 
     def latest_audit(self, run_id: int, index: int) -> Audit | None:
@@ -296,7 +302,7 @@ class Store(CommunityRecords, ProvenanceRecords, StoreStats):
     @staticmethod
     def _require_run(session: Session, run_id: int) -> None:
         if session.get(Run, run_id) is None:
-            raise StoreError(f"no run {run_id}", hint="`atelier run list` shows the runs")
+            raise MissingRecord(f"no run {run_id}", hint="`atelier run list` shows the runs")
 
 
 def _asset_filter(query: Any, run_id: int | None, episode: int | None, kind: str | None) -> Any:

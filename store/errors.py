@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import re
 
-from atelier.kernel.errors import AtelierError
+from atelier.kernel.errors import AtelierError, NotFound
 
 
 class StoreError(AtelierError):
     """The studio database is unreachable, refused us, or lacks what was asked for."""
+
+
+class MissingRecord(StoreError, NotFound):
+    """No row of that id (a run, an audit, a ballot, an asset)."""
 
 
 # Up to the last "@": a password may hold unescaped "@" or "/" (better hide too much).

@@ -29,6 +29,21 @@ def test_scrub_removes_secrets_escapes_and_length(monkeypatch: pytest.MonkeyPatc
     assert scrub("a prompt hash 0x" + "ab" * 32) == "a prompt hash 0x" + "ab" * 32  # kept
 
 
+def test_scrub_masks_every_shape_the_compliance_check_flags() -> None:
+    """One list of secret shapes: what a proposal's compliance section would flag (detect-
+    secrets' detectors) is masked in foreign text too."""
+    from atelier.kernel.compliance import secret_spans
+
+    aws, github = "AKIAIOSFODNN7EXAMPLE", "ghp_" + "a1B2c3D4e5" * 3 + "xYz123"
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\n-----END RSA PRIVATE KEY-----"
+    text = f"node said: bad creds {aws} and {github}; key {pem}"
+    assert len(secret_spans(text)) == 3  # the compliance check sees three
+    clean = scrub(text)
+    for secret in (aws, github, "MIIEowIBAAKCAQEA7"):
+        assert secret not in clean
+    assert clean.startswith("node said: bad creds ***")
+
+
 def test_a_model_error_echoing_the_api_key_is_stored_nowhere(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from atelier.agents.structured import AgentCallError

@@ -64,6 +64,13 @@ def test_pages_show_proposals_runs_and_audits_with_foreign_text_escaped(studio: 
         "content-security-policy"]  # the reader runs no script at all
     missing = client.get("/proposals/99")
     assert missing.status_code == 404 and "no proposal" in missing.text
+    # 404 is what does not exist (by the error's type), 400 is what was asked wrongly.
+    assert client.get("/audits/99").status_code == 404
+    assert client.get("/ballots/99").status_code == 404
+    absent_run = client.get("/api/reviews/typed", params={"run": 99, "episode": 1})
+    assert absent_run.status_code == 404 and absent_run.json()["error"] == "no run 99"
+    no_wallet = client.get("/api/proposals/2/ballot", params={"voter": "nobody"})
+    assert no_wallet.status_code == 400 and "connect your wallet" in no_wallet.json()["error"]
 
 
 def test_a_vote_signed_in_the_wallet_is_relayed_on_chain(studio: Path) -> None:
