@@ -75,6 +75,16 @@ def release_action(dao: StudioDAO, root: bytes, price: int) -> Action:
                   f"StudioReleases.release(root=0x{root.hex()}, price={price} wei)")
 
 
+def release_description(run: int, episode: int, root: bytes, price: int) -> str:
+    """The release proposal's text: what is minted, to whom, at what price."""
+    from atelier.governance.revenue import eth
+
+    return (f"# Release episode {episode} of run {run} at {eth(price)} ETH\n\n"
+            f"Mints the episode whose provenance root is 0x{root.hex()} as an ERC-721 token "
+            f"owned by the treasury, for sale at {eth(price)} ETH; the sale is income the next "
+            "revenue split pays out by contribution.\n")
+
+
 def buy(dao: StudioDAO, signer: Signer, token_id: int) -> tuple[Release, TxReceipt]:
     """Buy release ``token_id`` from the treasury at its price (checked before sending)."""
     found = {r.token_id: r for r in releases(dao)}

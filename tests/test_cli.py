@@ -203,6 +203,15 @@ def test_demo_runs_the_governed_loop_on_the_embedded_model(tmp_path: Path) -> No
                                                    "--json").out)}
     assert {"page_svg", "page_png", "sheet_png", "reader_index", "reader_episode"} <= kinds
     assert "read it:" in result.out
+    # The economy: episode 1 released and sold, the income split by contribution, claimed.
+    assert (states[4], states[5]) == ("Executed", "Executed")  # the release, the split
+    assert "dave buys release 1 for 0.05 ETH" in result.out
+    [release] = json.loads(atelier(config, *demo, "release", "list", "--json").out)
+    assert release["owner"] == "dave"
+    claims = result.out[result.out.index("each payee claims"):]
+    assert "operator work" in claims and "review" in claims  # the deployer ran the run
+    assert "nothing to claim" in atelier(config, *demo, "revenue", "claim", "--as",
+                                         "deployer").err  # all of it was claimed
     # Each episode was anchored when published; the demo ends verifying an exported page.
     assert "anchored episode 1's" in result.out and "anchored episode 2's" in result.out
     ending = result.out[result.out.index("anyone can check one"):]

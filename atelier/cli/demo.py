@@ -6,8 +6,10 @@ engineer drafted → members review episode 1 (signed, gasless) and approve the 
 run resumes: the scriptwriter offers two outlines of episode 2 and members curate → episode
 2 uses the new prompt → the final audit reads the reviews and carries the editor agent's
 rewrite, which members approve → a summary of the pages, the proposals, the reviews, the
-ballot and the prompt hashes each episode used → each episode was anchored on the chain
-when published: the run is exported with its proofs and `atelier verify` checks one page.
+ballot and the prompt hashes each episode used → episode 1 is released by proposal as an
+ERC-721 token, a collector buys it, and the income is split by contribution and claimed →
+each episode was anchored on the chain when published: the run is exported with its proofs
+and `atelier verify` checks one page.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ def demo(
 ) -> None:
     """Run the studio's governed loop end to end on the embedded chain, offline."""
     from atelier.agents.models.local import TINY_MODEL_NOTICE
+    from atelier.cli.demo_economy import release_sell_split
     from atelier.config import Config
     from atelier.studio import Studio
     from atelier.workspace import Workspace
@@ -138,6 +141,7 @@ def demo(
         _curate(studio, final.ballot.id or 0)
         final = _run(studio, lambda runner: runner.resume(outcome.run.id))
     _approve_final_audit(studio, final)
+    release_sell_split(studio, final.run.id or 0, _pass, step)
     _summary(studio, final.run.id, time.monotonic() - started)
     _verify_a_page(studio, final.run.id or 0)
 

@@ -40,7 +40,11 @@ def propose(
     """Propose to release an anchored episode: minted to the treasury, for sale at --price."""
     from atelier.cli.revenue import eth_amount
     from atelier.governance.provenance import studio_provenance
-    from atelier.governance.releases import ReleaseRefused, release_action
+    from atelier.governance.releases import (
+        ReleaseRefused,
+        release_action,
+        release_description,
+    )
     from atelier.workflows.audit import run_key
 
     studio = studio_of(ctx)
@@ -54,11 +58,7 @@ def propose(
             raise ReleaseRefused(f"episode {episode} of run {run} is not anchored on the "
                                  "chain: only a published episode is released")
         action = release_action(dao, root, wei)
-        proposal = dao.propose(signer, [action], (
-            f"# Release episode {episode} of run {run} at {_eth(wei)} ETH\n\n"
-            f"Mints the episode whose provenance root is 0x{root.hex()} as an ERC-721 token "
-            f"owned by the treasury, for sale at {_eth(wei)} ETH; the sale is income the next "
-            "revenue split pays out by contribution.\n"))
+        proposal = dao.propose(signer, [action], release_description(run, episode, root, wei))
     if as_json:
         emit_json({"proposal": proposal.number, "id": str(proposal.id), "run": run,
                    "episode": episode, "root": "0x" + root.hex(), "price_wei": str(wei)})
