@@ -239,10 +239,12 @@ class Store(CommunityRecords, ProvenanceRecords, StoreStats):
             session.add(row)
         return row
 
-    def audits(self, run_id: int | None = None) -> list[Audit]:
+    def audits(self, run_id: int | None = None, status: str | None = None) -> list[Audit]:
         query = select(Audit)
         if run_id is not None:
             query = query.where(Audit.run_id == run_id)
+        if status is not None:
+            query = query.where(Audit.status == status)
         order = (col(Audit.run_id), col(Audit.index), col(Audit.revision))
         with self._session() as session:
             return list(session.exec(query.order_by(*order)))
