@@ -33,14 +33,18 @@ class StoreStats:
             rows = session.exec(select(Run.status, func.count()).group_by(Run.status)).all()
         return {status: int(count) for status, count in rows}
 
-    def call_totals(self, run_id: int | None = None) -> list[CallTotals]:
-        """Per agent and outcome: calls, tokens and seconds spent (one run, or all)."""
+    def call_totals(self, run_id: int | None = None, *, goal_id: int | None = None
+                    ) -> list[CallTotals]:
+        """Per agent and outcome: calls, tokens and seconds spent (one run, every run of one
+        goal, or all)."""
         query = select(ModelCall.agent, ModelCall.outcome, func.count(),
                        func.coalesce(func.sum(ModelCall.prompt_tokens), 0),
                        func.coalesce(func.sum(ModelCall.completion_tokens), 0),
                        func.coalesce(func.sum(ModelCall.latency_ms), 0.0))
         if run_id is not None:
             query = query.where(ModelCall.run_id == run_id)
+        if goal_id is not None:
+            query = query.join(Run, Run.id == ModelCall.run_id).where(Run.goal_id == goal_id)
         with self._session() as session:
             rows = session.exec(query.group_by(ModelCall.agent, ModelCall.outcome)).all()
         return [CallTotals(agent=agent, outcome=outcome, calls=int(calls),

@@ -43,12 +43,11 @@ def show(ctx: typer.Context, goal: GoalArg, as_json: JsonOption = False) -> None
         spent = store.tokens_by_goal(goal)
         runs = [r for r in store.runs() if r.goal_id == goal]
         by_agent: dict[str, list[int]] = {}
-        for run in runs:
-            for total in store.call_totals(run.id):
-                row = by_agent.setdefault(total.agent, [0, 0, 0])
-                row[0] += total.calls
-                row[1] += total.prompt_tokens
-                row[2] += total.completion_tokens
+        for total in store.call_totals(goal_id=goal):  # outcomes summed per agent
+            row = by_agent.setdefault(total.agent, [0, 0, 0])
+            row[0] += total.calls
+            row[1] += total.prompt_tokens
+            row[2] += total.completion_tokens
         by_model = store.tokens_by_model(goal)
     left = found.token_budget - spent
     paused = [r.id for r in runs if r.status == "budget"]
