@@ -43,10 +43,12 @@ def _killed(config: Path, delay: float, *args: str) -> int | None:
 def test_proposals_and_votes_killed_mid_write_are_whole_or_absent(tmp_path: Path) -> None:
     config = governed_studio(tmp_path, episodes=1, audit_every=1)
     studio = studio_at(config)
-    started = time.monotonic()
-    assert _killed(config, 60, "goal", "propose", "--title", "Season 0", "--brief",
-                   lighthouse.BRIEF, "--as", "alice") == 0
-    took = time.monotonic() - started
+    took = 60.0
+    for warm in ("Season 0", "Season 0b"):  # the first run is cold (imports, disk caches)
+        started = time.monotonic()
+        assert _killed(config, 60, "goal", "propose", "--title", warm, "--brief",
+                       lighthouse.BRIEF, "--as", "alice") == 0
+        took = min(took, time.monotonic() - started)
     outcomes = []
     for i, share in enumerate(KILL_AT, start=1):
         delay = took * share
@@ -65,6 +67,8 @@ def test_proposals_and_votes_killed_mid_write_are_whole_or_absent(tmp_path: Path
             else:
                 assert code is None  # only a kill may leave nothing behind
         outcomes.append((delay, code, after - before))
+        if code is not None:  # it finished first: this machine is quicker now (load varies)
+            took *= 0.9
     assert sum(code is None for _, code, _ in outcomes) >= 3, outcomes  # kills did land
 
     ok(atelier(config, "chain", "advance", "1m"))  # voting opens on those that exist
