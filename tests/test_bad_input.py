@@ -199,6 +199,26 @@ def test_global_options_are_hoisted_in_front_of_the_command_only_where_they_are_
     assert hoist_global_options(["demo", "--workspace", "D"]) == ["demo", "--workspace", "D"]
 
 
+def test_an_option_value_that_looks_like_a_global_option_stays_the_value(tmp_path: Path
+                                                                          ) -> None:
+    import typer
+
+    from atelier.cli.main import app
+
+    root = typer.main.get_command(app)
+    args = ["review", "1", "--comment", "-w", "--as", "bob"]
+    assert hoist_global_options(args, root) == args  # the comment is "-w"
+    assert hoist_global_options(["goal", "propose", "--title", "-c", "-w", "W"], root) == [
+        "-w", "W", "goal", "propose", "--title", "-c"]
+    assert hoist_global_options(["review", "1", "--json", "-w", "W"], root) == [
+        "-w", "W", "review", "1", "--json"]  # a flag takes no value
+    config = governed_studio(tmp_path, episodes=1)
+    shown = atelier(config, "goal", "propose", "--title", "-w", "--brief", "A brief.",
+                    "--episodes", "1", "--as", "alice", "--json")
+    assert shown.code == 0, shown.err
+    assert json.loads(shown.out)["title"] == "Goal: -w"  # the title, not a workspace
+
+
 INJECTED = "Night \x1b[2J\x1b[31mMarket\x1b]0;pwned\x07 \u202egnp.exe\x00 [/x] [red]tail"
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from typer._click.core import Command
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
@@ -45,7 +46,7 @@ class AtelierGroup(TyperGroup):
     """The one error layer: expected errors become a message, a hint and an exit code."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_global_options(args))
+        return super().parse_args(ctx, hoist_global_options(args, self))
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
         try:  # the global options are parsed here, before any command runs
@@ -132,9 +133,11 @@ app.add_typer(revenue_cmds.revenue_app, name="revenue")
 app.add_typer(release_cmds.release_app, name="release")
 
 
-def hoist_global_options(args: list[str]) -> list[str]:
+def hoist_global_options(args: list[str], root: Command | None = None) -> list[str]:
     """``args`` with the global options found after the command moved in front of it, where
-    the root parses them (a later one wins over an earlier one, as for any option)."""
+    the root parses them (a later one wins over an earlier one, as for any option). With the
+    ``root`` group, the value of one of the command's own options is never taken for a global
+    option (`review 1 --comment -w` comments "-w")."""
     front: list[str] = []
     i = 0
     while i < len(args):  # the root's own, already in front
@@ -150,13 +153,17 @@ def hoist_global_options(args: list[str]) -> list[str]:
         return args
     hoisted: list[str] = []
     rest: list[str] = []
+    takes_value = _value_options(root, args[i:])
     tokens = iter(args[i:])
     for token in tokens:
         if token == "--":  # everything after it is an argument, whatever it looks like
             rest.append(token)
             rest.extend(tokens)
             break
-        if token in GLOBAL_OPTIONS:
+        if token in takes_value:  # its value is the next token, whatever it looks like
+            rest.append(token)
+            rest.append(next(tokens, ""))
+        elif token in GLOBAL_OPTIONS:
             hoisted.append(token)
             hoisted.append(next(tokens, ""))  # a missing value: the root's parser says so
         elif _is_joined_global(token):
@@ -164,6 +171,22 @@ def hoist_global_options(args: list[str]) -> list[str]:
         else:
             rest.append(token)
     return front + hoisted + rest
+
+
+def _value_options(root: Command | None, args: list[str]) -> frozenset[str]:
+    """The options that take a value, of the command ``args`` name (``goal propose ...``)."""
+    command = root
+    for token in args:
+        subcommands = getattr(command, "commands", None)  # a group (Typer's own click)
+        if subcommands is None:
+            break
+        command = subcommands.get(token)
+    if command is None:
+        return frozenset()
+    return frozenset(name for param in command.params
+                     if param.param_type_name == "option" and not getattr(param, "is_flag", False)
+                     and not getattr(param, "count", False) for name in param.opts
+                     if name not in GLOBAL_OPTIONS)
 
 
 def _is_joined_global(token: str) -> bool:
