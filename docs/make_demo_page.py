@@ -3,7 +3,7 @@ written by the bundled SmolLM2-135M with the founding prompts. The prompt files 
 seeds (scriptwriter 7, designer 11, layout's own), so the same model, prompts and code give
 the same script; the page shows what the bundled model really writes, unedited.
 
-    uv run python docs/make_demo_page.py            # runs the demo (~4 min), writes docs/demo-page.png
+    uv run python docs/make_demo_page.py   # runs the demo (~4 min), writes docs/demo-page.png
 """
 
 from __future__ import annotations
