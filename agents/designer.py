@@ -1,6 +1,12 @@
 """The character designer: one character sheet per new character (appearance, silhouette,
 costume, a palette of hex colours with their use, expressions), consistent with the bible.
-A sheet is revised only when the bible's entry for that character changes."""
+A sheet is revised only when the bible's entry for that character changes.
+
+The sheet's name, id and appearance are the bible's, copied by code: the model writes only
+what the bible does not say (silhouette, costume, palette, expressions), in word-shaped
+text (``atelier.agents.text_shapes``). Left to write them, the bundled model renamed the
+same character ``Lena_A-LIGHTER_SHOP_4`` with the appearance ``[<p>Thelana Alessi</p>``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from atelier.agents import text_shapes as shapes
 from atelier.agents.context import AgentContext
 from atelier.agents.readability import Vocabulary
 from atelier.agents.scriptwriter import (
@@ -17,8 +24,8 @@ from atelier.agents.scriptwriter import (
     CharacterId,
     Mood,
     SeriesBible,
+    Words,
     _text,
-    only_ids,
 )
 from atelier.agents.structured import generate
 
@@ -43,27 +50,53 @@ class Palette(BaseModel):
         return [(usage, getattr(self, usage)) for usage in type(self).model_fields]
 
 
+SILHOUETTE_WORDS = 20
+COSTUME_WORDS = 24
+
+
+def _once_each(expressions: list[Mood]) -> list[Mood]:
+    # A repeated expression says nothing new: drop repeats rather than reject the sheet.
+    # Every character has a resting face, so a sheet left with one expression gets
+    # "neutral" (or "happy" beside a neutral one) as its second.
+    unique = list(dict.fromkeys(expressions))
+    if len(unique) == 1:
+        unique.append("happy" if unique[0] == "neutral" else "neutral")
+    return unique
+
+
+class SheetWriting(BaseModel):
+    """What the model writes of a sheet; ``to_sheet`` adds the bible's name, id and look."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    silhouette: shapes.prose(SILHOUETTE_WORDS) = Field(
+        description="the shape that makes them recognisable")
+    costume: shapes.prose(COSTUME_WORDS)
+    palette: Palette
+    expressions: list[Mood] = Field(min_length=2, max_length=4)
+
+    def to_sheet(self, character: BibleCharacter) -> CharacterSheet:
+        return CharacterSheet(character_id=character.id, name=character.name,
+                              appearance=character.look, **self.model_dump())
+
+
 class CharacterSheet(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     character_id: CharacterId
-    name: _text(40)
-    appearance: _text(300)
-    silhouette: _text(160) = Field(description="the shape that makes them recognisable")
-    costume: _text(200)
+    # Bounds at least the bible's and the draft's, so any sheet built from them is valid.
+    name: _text(max(40, shapes.NAME_CHARS))
+    appearance: _text(max(300, shapes.prose_chars(Words.LOOK)))
+    silhouette: _text(max(160, shapes.prose_chars(SILHOUETTE_WORDS))) = Field(
+        description="the shape that makes them recognisable")
+    costume: _text(max(200, shapes.prose_chars(COSTUME_WORDS)))
     palette: Palette
     expressions: list[Mood] = Field(min_length=2, max_length=6)
 
     @field_validator("expressions")
     @classmethod
-    def _once_each(cls, expressions: list[Mood]) -> list[Mood]:
-        # A repeated expression says nothing new: drop repeats rather than reject the sheet.
-        # Every character has a resting face, so a sheet left with one expression gets
-        # "neutral" (or "happy" beside a neutral one) as its second.
-        unique = list(dict.fromkeys(expressions))
-        if len(unique) == 1:
-            unique.append("happy" if unique[0] == "neutral" else "neutral")
-        return unique
+    def _once(cls, expressions: list[Mood]) -> list[Mood]:
+        return _once_each(expressions)
 
 
 def character_fingerprint(character: BibleCharacter) -> str:
@@ -77,10 +110,8 @@ def needs_sheet(character: BibleCharacter, designed_from: str | None) -> bool:
     return designed_from != character_fingerprint(character)
 
 
-def check_sheet(sheet: CharacterSheet, character: BibleCharacter) -> list[str]:
+def check_sheet(sheet: SheetWriting | CharacterSheet) -> list[str]:
     problems = []
-    if sheet.character_id != character.id:
-        problems.append(f"character_id: must be {character.id!r}, got {sheet.character_id!r}")
     if sheet.palette.outfit.lower() == sheet.palette.skin.lower():
         problems.append("palette: the outfit needs another colour than the skin")
     return problems
@@ -90,7 +121,7 @@ def design_character(
     ctx: AgentContext, bible: SeriesBible, character: BibleCharacter, appearances: list[str]
 ) -> CharacterSheet:
     """A sheet for ``character``; ``appearances`` are script lines showing them in action."""
-    return generate(
+    written = generate(
         agent=AGENT,
         task="character sheet",
         prompt=ctx.prompt,
@@ -101,11 +132,11 @@ def design_character(
             "character": character.model_dump(),
             "appearances": appearances[:6],
         },
-        schema=CharacterSheet,
-        check=lambda s: check_sheet(s, character),
+        schema=SheetWriting,
+        check=check_sheet,
         max_attempts=ctx.max_attempts,
         # The bible's title and names are words of this story, not junk.
         readable=ctx.readable(Vocabulary([bible.title, *(c.name for c in bible.characters)])),
         readable_retries=ctx.readability.retries,
-        narrow=only_ids([character.id]),
     )
+    return written.to_sheet(character)

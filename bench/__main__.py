@@ -20,6 +20,7 @@ from bench import (
     chain_reads,
     cold_start,
     curation,
+    demo,
     editor,
     gas,
     graph,
@@ -30,6 +31,7 @@ from bench import (
 )
 
 BENCHMARKS = {"gas": gas, "agents": agents, "editor": editor, "curation": curation,
+              "demo": demo,
               "cold": cold_start, "graph": graph, "render": render, "scaling": scaling,
               "reads": chain_reads, "whales": whales,
               "service": service}

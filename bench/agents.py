@@ -14,7 +14,9 @@
   writes no text.
 
 ``ATELIER_BENCH_SEEDS`` sets the seeds per agent (default 20): the bundled model takes
-~5 s a call on 2 cores.
+~5 s a call on 2 cores. The model is the bundled default unless ``ATELIER_BENCH_CONFIG``
+names a config.toml (its ``[models]`` section, any backend) or ``ATELIER_BENCH_GGUF`` a GGUF
+file for the local backend: the same bench then measures another model.
 """
 
 from __future__ import annotations
@@ -65,9 +67,27 @@ SCRIPT = EpisodeScript(number=1, title="The First Storm", summary="A storm hits.
             start=1))),))
 
 
+def model_settings() -> ModelSettings:
+    """The models the bench measures (see the module's docstring)."""
+    from atelier.agents.models.settings import LocalModelSettings
+    from atelier.config import load_config
+
+    if config := os.environ.get("ATELIER_BENCH_CONFIG"):
+        path = Path(config).resolve()
+        models = load_config(path).models
+        gguf = models.local.gguf
+        if gguf is not None and not gguf.is_absolute():  # relative to config.toml, as in use
+            models = models.model_copy(update={"local": models.local.model_copy(
+                update={"gguf": path.parent / gguf})})
+        return models
+    if gguf := os.environ.get("ATELIER_BENCH_GGUF"):
+        return ModelSettings(local=LocalModelSettings(gguf=Path(gguf).resolve()))
+    return ModelSettings()
+
+
 def _context(prompt: PromptFile, seed: int, log: MemoryCallLog) -> AgentContext:
     params = prompt.model.params.model_copy(update={"seed": seed})
-    handle = chat_model_for(ModelSettings(), params)
+    handle = chat_model_for(model_settings(), params)
     return AgentContext(prompt=prompt, handle=handle, log=log)
 
 
@@ -79,16 +99,23 @@ class Written:
     characters: int | None = None  # in the bible (scriptwriter)
     dialogue: int = 0
     repeated_dialogue: int = 0
+    #: Lines the model wrote again after its retries, which the scriptwriter left out.
+    dropped_dialogue: int = 0
 
 
 def _scriptwriter(ctx: AgentContext, seed: int) -> Written:
     brief, _ = _brief(seed)
     bible = write_bible(ctx, brief)
     written = Written([measure_bible(bible, brief, SETTINGS)], len(bible.characters))
+    calls_before = len(ctx.log.records)
     script = write_episode(ctx, brief, bible, 1, previous_summaries=[])
     written.measures.append(measure_episode(script, bible, brief, SETTINGS))
     lines = [" ".join(d.text.lower().split()) for p in script.panels for d in p.dialogue]
     written.dialogue, written.repeated_dialogue = len(lines), len(lines) - len(set(lines))
+    # The kept reply's problems name each line it said again (code then left it out).
+    written.dropped_dialogue = sum(
+        1 for r in ctx.log.records[calls_before:] if r.task == "panels"
+        for problem in r.problems if ".dialogue." in problem and "was said before" in problem)
     return written
 
 
@@ -151,7 +178,8 @@ def _seed_row(seed: int, written: Written) -> dict[str, Any]:
             "word_share": stats.word_share, "junk_fields": stats.junk_fields,
             "junk_share": stats.junk_share, "findings": stats.findings,
             "characters": written.characters, "dialogue": written.dialogue,
-            "repeated_dialogue": written.repeated_dialogue}
+            "repeated_dialogue": written.repeated_dialogue,
+            "dropped_dialogue": written.dropped_dialogue}
 
 
 def _summary(seeds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -179,6 +207,11 @@ def _summary(seeds: list[dict[str, Any]]) -> dict[str, Any]:
                              "value": worst_junk["junk_share"]},
         "repeated_dialogue_share": (sum(s["repeated_dialogue"] for s in seeds) / dialogue
                                     if dialogue else None),
+        # Before the scriptwriter left repeats out: what the model itself wrote again.
+        "model_repeated_dialogue_share": (
+            sum(s.get("dropped_dialogue", 0) for s in seeds)
+            / (dialogue + sum(s.get("dropped_dialogue", 0) for s in seeds))
+            if dialogue else None),
         "bibles_with_two_characters": (sum(c >= 2 for c in bibles) / len(bibles)
                                        if bibles else None),
         "speakers_outside_panel": findings.get("speaker_absent", 0),
@@ -222,6 +255,8 @@ def _readability_rows(agent: str, r: dict[str, Any] | None) -> list[list[str]]:
     if r["bibles_with_two_characters"] is not None:
         rows += [
             [f"{agent}: repeated dialogue lines", pct(r["repeated_dialogue_share"]), "≤ 5%"],
+            [f"{agent}: lines the model repeated (left out by code)",
+             pct(r.get("model_repeated_dialogue_share")), ""],
             [f"{agent}: bibles with ≥ 2 characters", pct(r["bibles_with_two_characters"]),
              "≥ 90%"],
             [f"{agent}: speakers outside their panel", str(r["speakers_outside_panel"]), "0"],

@@ -25,24 +25,26 @@ def _text(messages: list[BaseMessage]) -> str:
     return "\n".join(str(m.content) for m in messages)
 
 
-#: Each scene's two panels: (action, caption) and (action, spoken line). Scenes differ, so
-#: an episode repeats no line (the readability measure reports repeated lines).
+#: Each scene's two panels: (action, caption, whispered line) and (action, spoken line).
+#: Scenes differ, so an episode repeats no line (the readability measure reports repeated
+#: lines, and the scriptwriter drops a line the episode already has).
 _SCENES = [
-    (("Rain lashes the tower.", "That night."),
+    (("Rain lashes the tower.", "That night.", "What a storm."),
      ("The keeper raises a lantern.", "Hold the light steady.")),
-    (("Waves break on the rocks below the lighthouse.", "Later, by the water."),
+    (("Waves break on the rocks below the lighthouse.", "Later, by the water.", "So cold."),
      ("The keeper points at a green glow under the sea.", "Look, down there!")),
-    (("Storm clouds roll over the island.", "At dawn."),
+    (("Storm clouds roll over the island.", "At dawn.", "Here it comes."),
      ("The keeper climbs the stairs to the lamp.", "The light must not go out.")),
 ]
 
 
 def _panels(cast: list[str], scene: int = 1) -> dict[str, Any]:
-    (action, caption), (second, line) = _SCENES[(scene - 1) % len(_SCENES)]
+    (action, caption, whisper), (second, line) = _SCENES[(scene - 1) % len(_SCENES)]
     speaker = cast[0]
     return {"panels": [
         {"shot": "wide", "action": action, "characters": cast,
-         "mood": "determined", "dialogue": [], "caption": caption},
+         "mood": "determined", "caption": caption,
+         "dialogue": [{"speaker": cast[-1], "text": whisper, "style": "whisper"}]},
         {"shot": "medium", "action": second, "characters": cast,
          "mood": "neutral",
          "dialogue": [{"speaker": speaker, "text": line,
@@ -53,7 +55,7 @@ def _panels(cast: list[str], scene: int = 1) -> dict[str, Any]:
 def respond(messages: list[BaseMessage]) -> str:
     text = _text(messages)
     if "Create the series bible." in text:
-        return json.dumps(lighthouse.BIBLE)
+        return json.dumps(lighthouse.BIBLE_WRITING)
     if match := re.search(r"Outline episode (\d+)", text):
         episode = int(match.group(1))
         cast = ["mara", "old_tom"] + (["gull"] if episode > 1 else [])
@@ -68,7 +70,7 @@ def respond(messages: list[BaseMessage]) -> str:
         return json.dumps(_panels([c.strip() for c in match.group(1).split(",")],
                                   int(scene.group(1)) if scene else 1))
     if match := re.search(r'\(id "([a-z_]+)"\)', text):
-        return json.dumps(lighthouse.sheet(match.group(1)))
+        return json.dumps(lighthouse.sheet_writing(match.group(1)))
     if numbers := re.findall(r"^- panel (\d+) \(", text, re.MULTILINE):
         return json.dumps({"panels": [
             {"panel": int(n), "emphasis": "large" if i == 0 else "normal",
@@ -83,8 +85,8 @@ def cast_answer(size: int) -> Answer:
     ids = [n.lower() for n in names]
     bible = {"title": lighthouse.TITLE, "logline": "Keepers guard a light.",
              "tone": "mystery", "world": "A rocky island with a lighthouse.",
-             "characters": [{"id": i, "name": n, "role": "supporting", "look": f"{n}'s look.",
-                             "personality": "Curious."} for i, n in zip(ids, names, strict=True)],
+             "characters": [{"name": n, "role": "supporting", "look": f"{n}'s look.",
+                             "personality": "Curious."} for n in names],
              "arc": "The storm is a messenger."}
 
     def answer(messages: list[BaseMessage]) -> str:
@@ -97,10 +99,8 @@ def cast_answer(size: int) -> Answer:
                                            "beat": "Everyone meets."},
                                           {"setting": "The rocks", "characters": ids[:1],
                                            "beat": "A green light."}]})
-        if match := re.search(r'\(id "([a-z_]+)"\)', text):
-            cid = match.group(1)
+        if re.search(r'\(id "([a-z_]+)"\)', text):
             return json.dumps({
-                "character_id": cid, "name": names[ids.index(cid)], "appearance": "Tall.",
                 "silhouette": "Narrow.", "costume": "A raincoat.",
                 "palette": {"skin": "#E8B894", "hair": "#5A3825", "outfit": "#F2C230",
                             "accent": "#2B6CB0"},

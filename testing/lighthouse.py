@@ -27,6 +27,10 @@ BIBLE: dict[str, Any] = {
     "arc": "They learn the storm is a messenger, not an enemy.",
 }
 
+#: The bible as the scriptwriter's model writes it: names, no ids (code derives them).
+BIBLE_WRITING: dict[str, Any] = {
+    **BIBLE, "characters": [{k: v for k, v in c.items() if k != "id"} for c in CHARACTERS]}
+
 #: Skin, hair, outfit, accent of each character's sheet.
 PALETTES: dict[str, tuple[str, str, str, str]] = {
     "mara": ("#E8B894", "#5A3825", "#F2C230", "#2B6CB0"),
@@ -49,13 +53,19 @@ def outline(episode: int, first_scene_cast: list[str]) -> dict[str, Any]:
     }
 
 
-def sheet(character_id: str) -> dict[str, Any]:
-    """A character sheet as the designer's schema has it."""
-    entry = next(c for c in CHARACTERS if c["id"] == character_id)
+def sheet_writing(character_id: str) -> dict[str, Any]:
+    """A character sheet as the designer's model writes it (no name, id or look: those are
+    the bible's)."""
     skin, hair, outfit, accent = PALETTES[character_id]
     return {
-        "character_id": character_id, "name": entry["name"], "appearance": entry["look"],
         "silhouette": "A tall narrow shape.", "costume": "Weatherproof gear.",
         "palette": {"skin": skin, "hair": hair, "outfit": outfit, "accent": accent},
         "expressions": ["neutral", "happy", "determined"],
     }
+
+
+def sheet(character_id: str) -> dict[str, Any]:
+    """A stored character sheet (``CharacterSheet.model_validate``)."""
+    entry = next(c for c in CHARACTERS if c["id"] == character_id)
+    return {"character_id": character_id, "name": entry["name"], "appearance": entry["look"],
+            **sheet_writing(character_id)}

@@ -26,8 +26,11 @@ def scripted_context(agent: str, *replies: Any, max_attempts: int = 3) -> AgentC
                         log=MemoryCallLog(), max_attempts=max_attempts)
 
 
-#: The Lighthouse bible with its first two characters (Mara and Old Tom).
+#: The Lighthouse bible with its first two characters (Mara and Old Tom), stored...
 BIBLE = {**lighthouse.BIBLE, "characters": lighthouse.CHARACTERS[:2]}
+#: ... and as the model writes it: names, no ids.
+BIBLE_WRITING = {**lighthouse.BIBLE_WRITING,
+                 "characters": lighthouse.BIBLE_WRITING["characters"][:2]}
 
 OUTLINE = {
     "title": "The First Storm",
@@ -42,13 +45,15 @@ OUTLINE = {
 
 
 def panels(*specs: tuple[str, list[str]]) -> dict[str, Any]:
-    """Scene panels: each spec is (action, speaking character ids)."""
+    """Scene panels as the model writes them: each spec is (action, speaking character ids);
+    no speakers means Mara is shown and speaks (a panel carries a line)."""
     return {"panels": [
         {"shot": "medium", "action": action, "characters": speakers or ["mara"],
          "mood": "neutral",
-         # Prose names the speaker as a person does: "Old Tom", not the id "old_tom".
-         "dialogue": [{"speaker": s, "text": f"Line by {s.replace('_', ' ').title()}.",
-                       "style": "speech"} for s in speakers],
+         # Prose names the speaker as a person does: "Old Tom", not the id "old_tom"; each
+         # line its own (the scriptwriter drops a line the episode already has).
+         "dialogue": [{"speaker": s, "text": f"{s.replace('_', ' ').title()} says: {action}",
+                       "style": "speech"} for s in speakers or ["mara"]],
          "caption": ""}
         for action, speakers in specs
     ]}

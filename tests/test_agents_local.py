@@ -48,8 +48,11 @@ def test_scriptwriter_writes_a_bible_and_an_episode(series, log: MemoryCallLog) 
     assert 1 <= len(script.scenes) <= 3
     assert [p.number for p in script.panels] == list(range(1, len(script.panels) + 1))
     ids = {c.id for c in bible.characters}
+    assert len(ids) >= 2  # the schema asks for two characters at least
     for panel in script.panels:
         assert set(panel.characters) <= ids
+        assert {d.speaker for d in panel.dialogue} <= set(panel.characters)
+    assert all(any(p.dialogue for p in scene.panels) for scene in script.scenes)
     records = [r for r in log.records if r.agent == "scriptwriter"]
     assert [r.task for r in records][:2] == ["bible", "outline"]
     assert all(r.outcome == "ok" and r.provider == "local" for r in records)
@@ -62,7 +65,9 @@ def test_designer_draws_a_sheet_for_a_bible_character(series, log: MemoryCallLog
     lines = [p.action for p in script.panels if character.id in p.characters]
     sheet = design_character(_ctx("designer", log), bible, character, lines)
     assert sheet.character_id == character.id
-    assert check_sheet(sheet, character) == []
+    assert check_sheet(sheet) == []
+    assert (sheet.character_id, sheet.name, sheet.appearance) == (
+        character.id, character.name, character.look)  # the bible's, not reinvented
     assert log.records[-1].agent == "designer"
 
 

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from atelier.agents.calls import MemoryCallLog
 from atelier.agents.context import AgentContext
 from atelier.agents.prompt_file import load_prompt
@@ -28,7 +32,8 @@ def test_readability_per_seed_median_and_worst() -> None:
             for seed in (1, 2)]
     clean = rows[0]
     assert (clean["word_share"], clean["junk_fields"], clean["characters"]) == (1.0, 0, 3)
-    assert clean["dialogue"] == 2 and clean["repeated_dialogue"] == 0
+    assert clean["dialogue"] == 4 and clean["repeated_dialogue"] == 0  # a line a panel
+    assert clean["dropped_dialogue"] == 0
     worse = {**rows[1], "seed": 2, "junk_fields": 3, "junk_share": 0.1, "word_share": 0.9}
     summary = agents._summary([clean, worse])
     assert summary["worst_junk_share"] == {"seed": 2, "brief": BRIEFS[1][0].title,
@@ -41,3 +46,28 @@ def test_readability_per_seed_median_and_worst() -> None:
             f"10.0% (seed 2, {BRIEFS[1][0].title})", ""] in rows_shown
     designer = agents._seed_row(1, agents._designer(_scripted("designer"), 1))
     assert (designer["fields"], designer["junk_fields"], designer["findings"]) == (4, 0, {})
+
+
+def test_the_model_measured_comes_from_a_config_or_a_gguf(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    monkeypatch.delenv("ATELIER_BENCH_CONFIG", raising=False)
+    monkeypatch.delenv("ATELIER_BENCH_GGUF", raising=False)
+    assert agents.model_settings().local.gguf is None  # the bundled model
+    monkeypatch.setenv("ATELIER_BENCH_GGUF", str(tmp_path / "other.gguf"))
+    assert agents.model_settings().local.gguf == tmp_path / "other.gguf"
+    # A config wins, its relative GGUF path taken from the config's folder as in use.
+    (tmp_path / "config.toml").write_text('[models.local]\ngguf = "models/big.gguf"\n')
+    monkeypatch.setenv("ATELIER_BENCH_CONFIG", str(tmp_path / "config.toml"))
+    assert agents.model_settings().local.gguf == tmp_path / "models" / "big.gguf"
+
+
+def test_the_demo_bench_reports_its_wall_time_against_the_target() -> None:
+    from bench import demo
+
+    result = {"wall_s": 240.0, "target_s": 300.0, "wall_over_target": 0.8, "model_calls": 40,
+              "model_call_s": 200.0, "model_call_share": 200 / 240, "cpus": 2,
+              "load_average": {"before": 1.0, "after": 2.5}}
+    rows = demo.table(result)
+    assert ["`atelier demo` wall time", "240 s (0.80 of the target)", "< 300 s"] in rows
+    assert ["model calls / their seconds", "40 / 200 s (83% of the wall)", ""] in rows

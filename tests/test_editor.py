@@ -59,6 +59,12 @@ def feedback(agent: str = "scriptwriter", **changes: Any) -> AgentFeedback:
     return AgentFeedback(**{**values, **changes})
 
 
+def _shipped_values(agent: str) -> dict[str, str]:
+    params = shipped(agent).model.params
+    return {"temperature": str(params.temperature), "top_p": str(params.top_p),
+            "repeat_penalty": str(params.repeat_penalty)}
+
+
 def answer(**fields: Any) -> dict[str, Any]:
     return {
         "rationale": "Members asked for more dialogue.",
@@ -130,7 +136,7 @@ def test_the_scriptwriter_draft_in_detail() -> None:
     draft = draft_rewrite(ctx, feedback(), current, audit=3)
     assert isinstance(draft, EditorDraft)
     assert draft.changes == (
-        "temperature 0.8 → 0.5",
+        f"temperature {current.model.params.temperature} → 0.5",
         "added instruction: Give every speaking character one short line of dialogue.",
         "version 1.0.0 → 1.1.0",
     )
@@ -158,7 +164,9 @@ def test_the_editor_sees_the_reviews_and_what_it_edits() -> None:
     assert '- "Nobody ever talks."' in sent
     assert "- episode 1: panel 3 has no dialogue" in sent
     assert "20 model calls: 4 needed retries, 1 failed." in sent
-    assert "temperature 0.8, top_p 0.95, repeat_penalty 1.15" in sent
+    params = shipped("scriptwriter").model.params
+    assert (f"temperature {params.temperature}, top_p {params.top_p}, repeat_penalty "
+            f"{params.repeat_penalty}") in sent
     # The current instructions, with template expressions shown as plain placeholders.
     assert "You write a <brief.format>." in sent
     assert "{{" not in sent
@@ -215,7 +223,7 @@ def test_an_answer_without_instructions_keeps_the_earlier_block() -> None:
     "reply",
     [
         answer(),
-        answer(temperature="0.8", top_p="0.95", repeat_penalty="1.15"),  # the values it has
+        answer(**_shipped_values("scriptwriter")),  # the values it has
         answer(instructions=["Answer with JSON only."]),  # the prompt says so already
     ],
     ids=["all keep", "same values", "instruction it has"],

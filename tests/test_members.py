@@ -5,6 +5,7 @@ central tests also on a real anvil)."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,7 +144,10 @@ def test_a_persons_draft_wins_over_the_editors_for_the_same_agent(
     low_scriptwriter_reviews(config)
     pass_proposal(config, 2)
     working = config.parent / "prompts" / "scriptwriter.prompty"
-    working.write_text(working.read_text().replace("temperature: 0.8", "temperature: 0.4"))
+    before = working.read_text()
+    edited = re.sub(r"temperature: [0-9.]+", "temperature: 0.45", before, count=1)
+    assert edited != before
+    working.write_text(edited)
     ok(config, "run", "resume", "1")
     audit = audit_of(config, 2)
     assert audit["proposed_prompts"] == {"scriptwriter": load_prompt(working).hash_hex}

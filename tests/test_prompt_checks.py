@@ -105,7 +105,8 @@ def test_a_changed_kind_or_a_lost_default_is_caught() -> None:
 @pytest.mark.parametrize(
     ("where", "replacement"),
     [
-        ("system", ("by their ids.", "by their ids, as {{ brief.secret_plan }} says.")),
+        ("system", ("the characters you are given.",
+                    "the characters {{ brief.secret_plan }} gives you.")),
         # only rendered for task == "bible": the check renders every branch it can reach
         (
             "bible branch",

@@ -28,7 +28,7 @@ from atelier.agents.readability_story import (
 from atelier.agents.scriptwriter import Brief, EpisodeScript, SeriesBible, write_bible
 from atelier.testing import lighthouse
 
-from agent_helpers import BIBLE, scripted_context
+from agent_helpers import BIBLE, BIBLE_WRITING, scripted_context
 
 SETTINGS = ReadabilitySettings()
 BRIEF = Brief(title=lighthouse.TITLE, brief=lighthouse.BRIEF)
@@ -176,23 +176,36 @@ def test_the_scripted_cast_passes_every_threshold() -> None:
     assert stats.word_share == 1.0 and stats.junk_fields == 0 and stats.fields > 30
 
 
+#: Word-shaped (the schema's patterns let it through) but not English: what a grammar cannot
+#: keep out, so the readability check sends it back.
+SALAD = "Zorp blenk quaxi fremble snorg."
+
+
 def test_an_unreadable_field_is_retried_with_the_problem_fed_back() -> None:
-    junk = {**BIBLE, "world": "10_New_Mara.25:38am-Noon {{world}}"}
-    ctx = scripted_context("scriptwriter", junk, BIBLE)
+    salad = {**BIBLE_WRITING, "world": SALAD}
+    ctx = scripted_context("scriptwriter", salad, BIBLE_WRITING)
     bible = write_bible(ctx, BRIEF)
     assert bible.world == BIBLE["world"]
     [record] = ctx.log.records
     assert (record.outcome, record.attempts, record.problems) == ("ok", 2, ())
     fed_back = ctx.handle.model.calls[1][-1].content
-    assert "world: junk characters" in fed_back and "write plain words" in fed_back
+    assert "world: only 0% of" in fed_back and "write plain English words" in fed_back
+
+
+def test_junk_characters_are_a_validation_error_not_a_readability_finding() -> None:
+    junk = {**BIBLE_WRITING, "world": "10_New_Mara.25:38am-Noon {{world}}"}
+    ctx = scripted_context("scriptwriter", junk, BIBLE_WRITING)
+    assert write_bible(ctx, BRIEF).world == BIBLE["world"]
+    fed_back = ctx.handle.model.calls[1][-1].content
+    assert "world: String should match pattern" in fed_back
 
 
 def test_unreadable_after_its_retries_keeps_the_best_reply_and_says_so() -> None:
-    worse = {**BIBLE, "world": "{{world}}", "arc": "a_b_c"}
-    bad = {**BIBLE, "world": "{{world}}"}
-    ctx = scripted_context("scriptwriter", worse, bad, BIBLE)  # the third is never asked
+    worse = {**BIBLE_WRITING, "world": SALAD, "arc": "Blick snarf wug."}
+    bad = {**BIBLE_WRITING, "world": SALAD}
+    ctx = scripted_context("scriptwriter", worse, bad, BIBLE_WRITING)  # the third: never asked
     bible = write_bible(ctx, BRIEF)
-    assert bible.world == "{{world}}" and bible.arc == BIBLE["arc"]
+    assert bible.world == SALAD and bible.arc == BIBLE["arc"]
     [record] = ctx.log.records
     assert (record.outcome, record.attempts) == ("ok", 2)
     assert [p.split(":")[0] for p in record.problems] == ["world"]
@@ -201,7 +214,7 @@ def test_unreadable_after_its_retries_keeps_the_best_reply_and_says_so() -> None
     quiet = scripted_context("scriptwriter", worse)
     quiet = type(quiet)(prompt=quiet.prompt, handle=quiet.handle, log=quiet.log,
                         readability=ReadabilitySettings(retries=0))
-    assert write_bible(quiet, BRIEF).arc == "a_b_c"  # 0 retries: measured, not retried
+    assert write_bible(quiet, BRIEF).arc == "Blick snarf wug."  # 0 retries: not retried
 
 
 def test_readability_thresholds_are_checked_in_config() -> None:
@@ -229,7 +242,8 @@ def test_a_run_reports_unreadable_text_in_its_review_and_audit(tmp_path: Path) -
         reply = respond(messages)
         if "Now write scene 1" in "\n".join(str(m.content) for m in messages):
             panels = json.loads(reply)
-            panels["panels"][0]["action"] = "[<marakamara>]2018-A:Maracamalar"
+            # word-shaped (the grammar lets it through), but no English
+            panels["panels"][0]["action"] = "Marakamara maracamalar zorpen blickety."
             reply = json.dumps(panels)
         return reply
 
@@ -241,15 +255,16 @@ def test_a_run_reports_unreadable_text_in_its_review_and_audit(tmp_path: Path) -
     # Besides the renderer's (the bible's gull has no sheet before episode 2), only the
     # junk field: the rest of the cast's text passes every threshold.
     measured = [f for f in episode.findings if "character sheet" not in f]
-    assert [f.split(":")[0] for f in measured] == ["panel 1 action"] * 2
-    assert "junk characters ([ < > ])" in measured[0] and "5% of" in measured[1]
+    assert [f.split(":")[0] for f in measured] == ["panel 1 action"]
+    assert "only 0% of 'Marakamara maracamalar" in measured[0]
     [panels] = [c for c in store.calls(1) if c.task == "panels" and c.problems]
     assert (panels.outcome, panels.attempts) == ("ok", 2)  # retried once, then kept
     report = store.audits(1)[0].report_markdown
     assert "## Readability" in report
     row = next(line for line in report.splitlines() if line.startswith("| scriptwriter |")
                and "%" in line)
-    assert "| 1 (" in row  # one junk field of the scriptwriter's
+    # the salad lowers the scriptwriter's share of known words (every other field is English)
+    assert "| 31 | 94.2% | 0 |" in row
 
 
 def test_one_long_made_up_word_is_measured_but_a_short_cry_is_not() -> None:

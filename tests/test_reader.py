@@ -1,23 +1,27 @@
 """The episode reader (atelier.reader) on a real governed run with a scripted cast whose
 model text is hostile: every link resolves, nothing the models wrote becomes markup, the
-provenance is on the page, and the pages are recorded as assets, idempotently."""
+provenance is on the page, and the pages are recorded as assets, idempotently.
+
+A model can no longer write markup (the agents' word-shaped schemas refuse it on every
+backend), but a script stored by an earlier version, or a bigger model's text in a future
+schema, can hold it: the hostile text goes in where code turns the model's drafts into the
+stored bible and script, and the reader must still show it as text."""
 
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from langchain_core.messages import BaseMessage
 
-from atelier.agents.models.providers import register_provider
+from atelier.agents.script_writing import BibleWriting, OutlineWriting, PanelWriting
 from atelier.reader import gather, publish_reader, relative_href, render_page
 from atelier.store.database import Store
-from atelier.testing.cast import respond
-from atelier.testing.models import scripted_factory
 from atelier.workflows.runner import Runner
 
 from workflow_helpers import governed_studio, pass_proposal, studio_at, with_provider
@@ -32,7 +36,7 @@ CAPTION = "That night </p><p onclick=alert(1)>"
 BRIEF = f'Two keepers & "a storm" {EVIL}'
 
 
-def hostile(text: str) -> str:
+def hostile(value: object) -> object:
     """Model text with markup, quotes and ampersands in every kind of field the reader shows."""
     swaps = {"The Lighthouse Keepers": SERIES, "Mara": NAME, "Hold the light steady.": LINE,
              "That night.": CAPTION}
@@ -48,19 +52,29 @@ def hostile(text: str) -> str:
             return swaps.get(value, value)
         return value
 
-    return json.dumps(swap(json.loads(text)))
+    return swap(value)
 
 
-def hostile_answer(messages: list[BaseMessage]) -> str:
-    return hostile(respond(messages))
+@contextmanager
+def hostile_drafts() -> Iterator[None]:
+    """The scripted cast's drafts become hostile text as code stores them."""
+    with pytest.MonkeyPatch.context() as patch:
+        for cls, method in ((BibleWriting, "to_bible"), (OutlineWriting, "to_outline"),
+                            (PanelWriting, "to_panel")):
+            patch.setattr(cls, method, _hostile_after(getattr(cls, method)))
+        yield
 
 
-register_provider("hostile", scripted_factory(hostile_answer))
+def _hostile_after(convert: Any) -> Any:
+    def stored(self: Any, *args: Any) -> Any:
+        value = convert(self, *args)
+        return type(value).model_validate(hostile(value.model_dump()))
+    return stored
 
 
-def runner_at(config: Path, provider: str = "hostile") -> Runner:
-    """A runner whose models are the hostile cast (or, ``"scripted"``, the plain one)."""
-    studio = with_provider(studio_at(config), provider)
+def runner_at(config: Path) -> Runner:
+    """A runner whose models are the scripted cast."""
+    studio = with_provider(studio_at(config), "scripted")
     return Runner(studio, studio.open_store())
 
 
@@ -70,10 +84,11 @@ def produced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Store, Pat
     the config, the store and the assets folder."""
     folder = tmp_path_factory.mktemp("reader")
     config = governed_studio(folder, episodes=2, audit_every=1)
-    assert runner_at(config).start().status == "paused"
-    pass_proposal(config, 2)
-    runner = runner_at(config)
-    assert runner.resume(1).status == "done"
+    with hostile_drafts():
+        assert runner_at(config).start().status == "paused"
+        pass_proposal(config, 2)
+        runner = runner_at(config)
+        assert runner.resume(1).status == "done"
     return config, runner.store, runner.studio.workspace.assets_dir
 
 
@@ -252,7 +267,7 @@ def test_reader_pages_are_assets_and_publishing_again_changes_nothing(
 def test_a_page_is_written_as_each_episode_is_published(tmp_path: Path) -> None:
     """A one-episode goal finishes without pausing; its reader exists at once."""
     config = governed_studio(tmp_path, episodes=1, audit_every=1)
-    runner = runner_at(config, provider="scripted")
+    runner = runner_at(config)
     assert runner.start().status == "done"
     assets = runner.studio.workspace.assets_dir
     assert [p.relative_to(assets).as_posix() for p in reader_pages(assets)] == [

@@ -3,6 +3,7 @@ audits that pause for the DAO, resume in a new process, defeat, tampering and re
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +31,10 @@ def runner_at(config: Path, events: list[dict] | None = None) -> Runner:
 def draft_rewrite(config: Path) -> str:
     """A prompt engineer edits the working scriptwriter file; returns its new hash."""
     path = config.parent / "prompts" / "scriptwriter.prompty"
-    path.write_text(path.read_text().replace("temperature: 0.8", "temperature: 0.6"))
+    before = path.read_text()
+    edited = re.sub(r"temperature: [0-9.]+", "temperature: 0.6", before, count=1)
+    assert edited != before  # whatever the founding temperature, the draft differs
+    path.write_text(edited)
     return load_prompt(path).hash_hex
 
 

@@ -58,7 +58,6 @@ DEMO_CURATION = (("alice", 2), ("bob", 2), ("carol", 1))
 #: The prompt engineer's rewrite the first audit carries: (old, new) replacements.
 DEMO_REWRITE = (
     ('  version: "1.0.0"', '  version: "1.1.0"'),
-    ("    temperature: 0.8", "    temperature: 0.7"),
     ("Write concrete, visual moments that an artist can draw.",
      "Write concrete, visual moments that an artist can draw. Give every panel one clear "
      "action."),
@@ -290,8 +289,8 @@ def _draft_rewrite(studio: Studio) -> None:
     for old, new in DEMO_REWRITE:
         text = text.replace(old, new, 1)
     path.write_text(text, encoding="utf-8")
-    step("a prompt engineer drafts a scriptwriter rewrite (temperature 0.7, one clear "
-         "action per panel); the run keeps using the approved version, the audit carries it")
+    step("a prompt engineer drafts a scriptwriter rewrite (one clear action per panel); the "
+         "run keeps using the approved version, the audit carries it")
 
 
 def _run(studio: Studio, action: Callable[[Runner], RunOutcome]) -> RunOutcome:
