@@ -110,3 +110,6 @@ def test_a_run_records_the_model_file_in_calls_and_asset_provenance(tmp_path: Pa
     for kind in ("bible", "script", "layout", "sheet"):
         assert (made[kind].model, made[kind].model_sha256) == ("tiny.gguf", SHA), kind
     assert made["page_svg"].model_sha256 is None  # drawn by code, not by the model
+    # The episode's reader page lists the model file among the models that ran.
+    page = (studio.assets_dir / made["reader_episode"].path).read_text()
+    assert f'title="sha256 of the model file: {SHA}"' in page
