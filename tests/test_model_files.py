@@ -290,3 +290,25 @@ def test_config_errors_name_the_key_and_the_fix(local: dict[str, str], expected:
     with pytest.raises(ConfigError) as raised:
         config_from_dict({"models": {"local": local}})
     assert expected in raised.value.message
+
+
+# -- what a user sees ----------------------------------------------------------------------
+
+
+def test_a_run_on_a_cut_short_model_file_stops_with_one_clear_error(tmp_path: Path) -> None:
+    from cli_helpers import atelier_process
+    from workflow_helpers import governed_studio
+
+    model = tmp_path / "mine.gguf"
+    model.write_bytes(write_gguf(tmp_path / "whole.gguf").read_bytes()[:300])
+    (tmp_path / "studio").mkdir()
+    config = governed_studio(tmp_path / "studio", episodes=1, provider="local",
+                             extra_config=f'[models.local]\ngguf = "{model}"\n')
+    result = atelier_process(config, "run", "start")
+    output = result.out + result.err
+    assert result.code != 0
+    assert f"{model} (300 bytes) is a damaged or cut-short GGUF file" in output
+    assert "hint: point [models.local] gguf in config.toml at a complete .gguf model file" \
+        in output
+    assert "Traceback" not in output
+    assert "tiny 135-million-parameter" not in output  # the bundled model's notice
