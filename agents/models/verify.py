@@ -7,9 +7,9 @@ is not GGUF, is cut short, or is another model fails with a message naming the f
 was expected and what to do, never a traceback.
 
 The metadata is read by ``gguf``, llama.cpp's own Python package. That costs seconds: its
-reader parses every tokenizer entry into numpy views (measured here, 2 cores: 1.8 s for
-SmolLM2, 6.0 s for Qwen2.5's 151k-token vocabulary), far more than the sha256 itself
-(0.36 s for Qwen's 491 MB from the page cache). So a verified file's result is cached by
+reader parses every tokenizer entry into numpy views (measured here, 2 cores under load:
+~2 s for SmolLM2, ~6 s for Qwen2.5's 151k-token vocabulary), far more than the sha256
+itself (0.3 s for Qwen's 491 MB from the page cache). So a verified file's result is cached by
 (path, size, mtime, inode) in ``verified-models.json`` in the cache folder: a later start
 reads one small JSON file instead (under 1 ms).
 """
