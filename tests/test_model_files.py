@@ -27,8 +27,12 @@ from atelier.agents.models.catalog import (
 from atelier.agents.models.local import resolve_model
 from atelier.agents.models.settings import LocalModelSettings
 from atelier.agents.models.verify import ModelFileError, verify_model_file
+from atelier.cli.serve import health_checks
 from atelier.config import config_from_dict
 from atelier.kernel.errors import ConfigError
+
+from cli_helpers import atelier_process
+from workflow_helpers import governed_studio, studio_at
 
 
 def write_gguf(path: Path, *, architecture: str = "llama", name: str | None = "Tiny Test",
@@ -296,9 +300,6 @@ def test_config_errors_name_the_key_and_the_fix(local: dict[str, str], expected:
 
 
 def test_a_run_on_a_cut_short_model_file_stops_with_one_clear_error(tmp_path: Path) -> None:
-    from cli_helpers import atelier_process
-    from workflow_helpers import governed_studio
-
     model = tmp_path / "mine.gguf"
     model.write_bytes(write_gguf(tmp_path / "whole.gguf").read_bytes()[:300])
     (tmp_path / "studio").mkdir()
@@ -312,3 +313,14 @@ def test_a_run_on_a_cut_short_model_file_stops_with_one_clear_error(tmp_path: Pa
         in output
     assert "Traceback" not in output
     assert "tiny 135-million-parameter" not in output  # the bundled model's notice
+
+
+def test_the_service_health_check_verifies_the_model_file(tmp_path: Path) -> None:
+    model = write_gguf(tmp_path / "mine.gguf")
+    (tmp_path / "studio").mkdir()
+    config = governed_studio(tmp_path / "studio", episodes=1, provider="local",
+                             extra_config='[models.local]\ngguf = "../mine.gguf"\n')
+    check = health_checks(studio_at(config))["model"]
+    assert check() is None  # relative to config.toml's folder, verified
+    model.write_bytes(b"not a model")
+    assert check() == f"{model} is not a GGUF model file (it does not start with 'GGUF')"
