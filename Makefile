@@ -23,8 +23,12 @@ system:
 # PYTHONDONTWRITEBYTECODE is set (then Python would compile web3 & co. from source at each
 # start: `import web3` took 3.4 s instead of 2.0 s here). The project's own folders are
 # installed editable, so they are compiled in place (only what changed since).
+#
+# EXTRAS names optional extras to keep installed (`uv sync` removes what it is not asked
+# for): `make setup EXTRAS=qwen-coder` installs the bigger embedded model (README, Models).
+EXTRAS ?=
 setup: bootstrap system
-	$(UV) sync --frozen --quiet --compile-bytecode
+	$(UV) sync --frozen --quiet --compile-bytecode $(foreach extra,$(EXTRAS),--extra $(extra))
 	@$(UV) run --frozen python -m compileall -q -x '(\.venv|node_modules|\.git)/' . >/dev/null
 
 npm:

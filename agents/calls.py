@@ -1,6 +1,7 @@
 """The model-call log: one record per agent call, the raw material of audits.
 
-Every call says which agent and prompt version ran, on which provider/model with which
+Every call says which agent and prompt version ran, on which provider/model (and, for a
+local model, the sha256 of its GGUF file; ``None`` for a served model) with which
 parameters and seed, what it cost (tokens, latency), how many attempts it took and how it
 ended. Sinks are pluggable: the workflow stores records in its database; tests keep them
 in memory.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -36,6 +37,9 @@ class CallRecord:
     outcome: Outcome
     problems: tuple[str, ...] = ()
     started_at: float = field(default_factory=time.time)
+    #: sha256 (hex) of the model file that answered (local models); ``None`` = a served
+    #: model (openai, ollama), whose weights only its server knows.
+    model_sha256: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -65,6 +69,34 @@ class BudgetExhausted(AtelierError):
             f"{max(budget * 2, spent + needed * 10):,}`".replace(",", "") + ", then vote; "
             "`atelier run resume RUN` (or the service) continues where the run stopped")
         self.goal_id, self.budget, self.spent, self.needed = goal_id, budget, spent, needed
+
+
+def stamped(log: CallLog, model: str, model_sha256: str | None) -> CallLog:
+    """``log``, adding ``model_sha256`` to the records of ``model`` that lack it. Agents
+    write records with the provider and model name of the handle they called; the handle
+    also knows its file's hash, so the agent's context stamps it here (``AgentContext``)."""
+    if model_sha256 is None:
+        return log
+    if isinstance(log, MeteredCallLog):
+        return _StampedMeteredLog(log, model, model_sha256)
+    return _StampedLog(log, model, model_sha256)
+
+
+class _StampedLog:
+    def __init__(self, inner: CallLog, model: str, model_sha256: str) -> None:
+        self.inner, self.model, self.model_sha256 = inner, model, model_sha256
+
+    def record(self, record: CallRecord) -> None:
+        if record.model_sha256 is None and record.model == self.model:
+            record = replace(record, model_sha256=self.model_sha256)
+        self.inner.record(record)
+
+
+class _StampedMeteredLog(_StampedLog):
+    inner: MeteredCallLog
+
+    def allow(self, agent: str, estimated_tokens: int) -> None:
+        self.inner.allow(agent, estimated_tokens)
 
 
 class MemoryCallLog:

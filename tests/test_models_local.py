@@ -31,6 +31,9 @@ def local() -> Iterator[ChatModelHandle]:
 
 
 def test_the_bundled_model_is_served_on_loopback(local: ChatModelHandle) -> None:
+    from atelier.agents.models.catalog import SMOLLM2
+
+    assert local.model_sha256 == SMOLLM2.sha256  # verified before it was loaded
     server = LocalServer.get(LocalModelSettings())
     assert server.running and server.load_seconds is not None
     assert (local.provider, local.model_name) == ("local", BUNDLED_GGUF_NAME)
@@ -85,7 +88,7 @@ def test_a_reply_cut_off_at_max_tokens_comes_back_marked(local: ChatModelHandle)
     assert reply.content.lstrip()[:1] in ("{", "`")
 
 
-def test_a_broken_gguf_gives_llama_cpp_s_reason(tmp_path: Path) -> None:
+def test_a_cut_short_gguf_is_refused_before_llama_cpp_sees_it(tmp_path: Path) -> None:
     from atelier.agents.models.local import bundled_gguf
 
     truncated = tmp_path / "truncated.gguf"
@@ -94,9 +97,29 @@ def test_a_broken_gguf_gives_llama_cpp_s_reason(tmp_path: Path) -> None:
     settings = ModelSettings(local=LocalModelSettings(gguf=truncated))
     with pytest.raises(LocalModelError) as raised:
         chat_model_for(settings, PARAMS)
-    assert f"llama.cpp could not load {truncated}" in raised.value.message
-    assert "corrupted or incomplete" in raised.value.message
-    assert raised.value.hint == "the file is incomplete or corrupted: download it again"
+    assert raised.value.message.startswith(
+        f"{truncated} (2,000,000 bytes) is a damaged or cut-short GGUF file")
+
+
+def test_a_gguf_llama_cpp_cannot_load_gives_llama_cpp_s_reason(tmp_path: Path) -> None:
+    """A well-formed GGUF of an architecture this llama.cpp does not know passes the file
+    checks; llama.cpp's own reason is reported."""
+    import numpy as np
+    from gguf import GGUFWriter
+
+    path = tmp_path / "unknown.gguf"
+    writer = GGUFWriter(str(path), "atelier-test")
+    writer.add_tensor("token_embd.weight", np.arange(64, dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    settings = ModelSettings(local=LocalModelSettings(gguf=path))
+    with pytest.raises(LocalModelError) as raised:
+        chat_model_for(settings, PARAMS)
+    assert raised.value.message == (f"llama.cpp could not load {path}: llama_model_load: error "
+                                    "loading model: unknown model architecture: 'atelier-test'")
+    assert "does not know the model's architecture" in (raised.value.hint or "")
 
 
 def test_throughput_benchmark_compares_wrapper_and_raw(local: ChatModelHandle) -> None:

@@ -17,7 +17,7 @@ from atelier.config import Config
 from atelier.store import Asset, Audit, Store, StoreError, database_url
 from atelier.store.checkpoints import open_checkpointer
 from atelier.store.errors import libpq_url, redact_url, sqlalchemy_url
-from atelier.store.migrations import MIGRATIONS
+from atelier.store.migrations import MIGRATIONS, m006_model_sha256
 from atelier.store.models import TABLES
 from atelier.studio import Studio
 from atelier.workspace import Workspace
@@ -297,6 +297,39 @@ def test_opening_again_keeps_the_data_and_migrates_nothing(store_url: str) -> No
         applied = conn.exec_driver_sql("SELECT name FROM _migrations").scalars().all()
     engine.dispose()
     assert applied == [m.__name__ for m in MIGRATIONS]
+
+
+def test_calls_and_assets_logged_before_m006_read_with_no_model_hash(store_url: str) -> None:
+    """A store written before the model file's hash was kept: m006 adds the columns, the
+    old rows read as NULL (unknown), new rows carry the hash."""
+    from atelier.store.migrations import applied_migrations
+
+    engine = create_engine(sqlalchemy_url(store_url))
+    before = MIGRATIONS[:MIGRATIONS.index(m006_model_sha256)]
+    with engine.begin() as conn:
+        applied_migrations.create(conn)
+        for migration in before:
+            migration(conn)
+            conn.execute(applied_migrations.insert().values(
+                name=migration.__name__, applied_at=datetime(2026, 1, 1)))
+        conn.exec_driver_sql(
+            "INSERT INTO model_calls (run_id, episode, agent, task, prompt_hash, provider, "
+            "model, params, seed, prompt_tokens, completion_tokens, latency_ms, attempts, "
+            "outcome, problems, started_at) VALUES (1, 1, 'scriptwriter', 'bible', 'h', "
+            "'local', 'smollm2', '{}', NULL, 1, 1, 1.0, 1, 'ok', '[]', 1.0)")
+        conn.exec_driver_sql(
+            "INSERT INTO assets (run_id, episode, kind, path, sha256, params, goal_id, "
+            "proposal_ids, created_at) VALUES (1, 1, 'bible', 'run-1/bible.json', 'ab', "
+            "'{}', 1, '[]', '2026-01-01 00:00:00')")
+    engine.dispose()
+    with Store.open(store_url) as store:
+        store.record_call(1, 1, call_record("outline", model_sha256="cd" * 32))
+        assert [(c.task, c.model_sha256) for c in store.calls(1)] == [
+            ("bible", None), ("outline", "cd" * 32)]
+        [asset] = store.assets(1)
+        assert asset.model_sha256 is None
+        store.put_asset(sheet(1, model_sha256="cd" * 32))
+        assert [a.model_sha256 for a in store.assets(1)] == [None, "cd" * 32]
 
 
 def test_migrating_a_blank_database_gives_the_models_schema(store_url: str) -> None:

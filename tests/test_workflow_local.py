@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from atelier.agents.models.catalog import SMOLLM2
+
 from cli_helpers import atelier
 from workflow_helpers import governed_studio, ok
 
@@ -34,6 +36,7 @@ def test_a_run_on_the_embedded_model_through_the_cli(tmp_path: Path) -> None:
     assert {"bible", "script", "sheet", "layout", "page_svg", "page_png", "episode_pdf"} <= kinds
     script = next(a for a in assets if a["kind"] == "script")
     assert script["provider"] == "local" and script["model"].startswith("SmolLM2")
+    assert script["model_sha256"] == SMOLLM2.sha256  # the verified file that wrote it
     shown = json.loads(atelier(config, "assets", "show", str(script["id"]), "--json").out)
     assert shown["intact"] is True
 

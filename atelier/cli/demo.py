@@ -118,7 +118,7 @@ def demo(
     console.print(f"  governor {dao_address}")
     goal_id = _approve_goal(studio)
     _draft_rewrite(studio)
-    if studio.config.models.provider == "local" and studio.config.models.local.gguf is None:
+    if studio.config.models.provider == "local" and studio.config.models.local.bundled:
         console.print(f"[dim]{escape(TINY_MODEL_NOTICE)}[/]", soft_wrap=True)
     outcome = _run(studio, lambda runner: runner.start(goal_id=goal_id))
     if outcome.audit is None or outcome.run.status != "paused":

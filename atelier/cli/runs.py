@@ -59,7 +59,7 @@ def start(
 
     studio = studio_of(ctx)
     if not as_json and studio.config.models.provider == "local" and \
-            studio.config.models.local.gguf is None:
+            studio.config.models.local.bundled:
         console.print(f"[dim]{escape(TINY_MODEL_NOTICE)}[/]", soft_wrap=True)
     with runner_for(studio, live=not as_json) as runner:
         outcome = runner.start(goal_id=goal, episodes=episodes)

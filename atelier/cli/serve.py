@@ -101,18 +101,23 @@ def health_checks(studio: Studio) -> dict[str, HealthCheck]:
 
 
 def _model_problem(studio: Studio) -> str | None:
-    """The default model's provider reachable: the GGUF file for `local`, the server's model
-    list for `openai`/`ollama`; a plugin's provider is not probed."""
+    """The default model's provider reachable: the verified GGUF file for `local`, the
+    server's model list for `openai`/`ollama`; a plugin's provider is not probed."""
     import httpx
 
     models = studio.config.models
     if models.provider == "local":
-        from atelier.agents.models.local import bundled_gguf
+        from atelier.agents.models.local import LocalModelError, resolve_model
 
-        path = models.local.gguf or bundled_gguf()
-        if not path.is_absolute():
-            path = studio.config_path.resolve().parent / path
-        return None if path.is_file() else f"the model file {path} is missing"
+        local = models.local
+        if local.gguf is not None and not local.gguf.is_absolute():
+            local = local.model_copy(
+                update={"gguf": studio.config_path.resolve().parent / local.gguf})
+        try:  # verified once per file (sha256, GGUF metadata), then from the cache
+            resolve_model(local)
+        except LocalModelError as exc:
+            return exc.message
+        return None
     if models.provider in ("openai", "ollama"):
         base = models.openai.base_url if models.provider == "openai" else models.ollama.host
         if base is None:
