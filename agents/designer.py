@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -50,6 +50,33 @@ class Palette(BaseModel):
         return [(usage, getattr(self, usage)) for usage in type(self).model_fields]
 
 
+#: Skin tones the model names; code paints them. Asked for a hex skin colour, the bundled
+#: model copied the prompt's example (blue) into every face; a name cannot be blue.
+SKIN_TONES: dict[str, str] = {
+    "pale": "#F7DCC7", "fair": "#F2C9A0", "light": "#E8B894", "olive": "#D9A27E",
+    "tan": "#B9855C", "brown": "#8D5524", "dark": "#6B3E26", "deep": "#4A2A1A",
+    # for the gulls, robots and ghosts a story may hold
+    "white": "#F5F5F5", "grey": "#9E9E9E", "green": "#7FB069",
+}
+SkinTone = Literal["pale", "fair", "light", "olive", "tan", "brown", "dark", "deep", "white",
+                   "grey", "green"]
+
+
+class PaletteWriting(BaseModel):
+    """The palette as the model writes it: a skin tone by name, the other colours in hex."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    skin: SkinTone
+    hair: HexColour
+    outfit: HexColour
+    accent: HexColour = Field(description="a second outfit colour or an accessory")
+
+    def to_palette(self) -> Palette:
+        return Palette(skin=SKIN_TONES[self.skin], hair=self.hair, outfit=self.outfit,
+                       accent=self.accent)
+
+
 SILHOUETTE_WORDS = 20
 COSTUME_WORDS = 24
 
@@ -72,12 +99,13 @@ class SheetWriting(BaseModel):
     silhouette: shapes.prose(SILHOUETTE_WORDS) = Field(
         description="the shape that makes them recognisable")
     costume: shapes.prose(COSTUME_WORDS)
-    palette: Palette
+    palette: PaletteWriting
     expressions: list[Mood] = Field(min_length=2, max_length=4)
 
     def to_sheet(self, character: BibleCharacter) -> CharacterSheet:
         return CharacterSheet(character_id=character.id, name=character.name,
-                              appearance=character.look, **self.model_dump())
+                              appearance=character.look,
+                              **{**self.model_dump(), "palette": self.palette.to_palette()})
 
 
 class CharacterSheet(BaseModel):
@@ -112,7 +140,8 @@ def needs_sheet(character: BibleCharacter, designed_from: str | None) -> bool:
 
 def check_sheet(sheet: SheetWriting | CharacterSheet) -> list[str]:
     problems = []
-    if sheet.palette.outfit.lower() == sheet.palette.skin.lower():
+    palette = sheet.palette.to_palette() if isinstance(sheet, SheetWriting) else sheet.palette
+    if palette.outfit.lower() == palette.skin.lower():
         problems.append("palette: the outfit needs another colour than the skin")
     return problems
 

@@ -102,7 +102,7 @@ def cast_answer(size: int) -> Answer:
         if re.search(r'\(id "([a-z_]+)"\)', text):
             return json.dumps({
                 "silhouette": "Narrow.", "costume": "A raincoat.",
-                "palette": {"skin": "#E8B894", "hair": "#5A3825", "outfit": "#F2C230",
+                "palette": {"skin": "light", "hair": "#5A3825", "outfit": "#F2C230",
                             "accent": "#2B6CB0"},
                 "expressions": ["neutral", "happy"]})
         return respond(messages)  # scene panels and layout: the Lighthouse cast

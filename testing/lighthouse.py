@@ -33,9 +33,9 @@ BIBLE_WRITING: dict[str, Any] = {
 
 #: Skin, hair, outfit, accent of each character's sheet.
 PALETTES: dict[str, tuple[str, str, str, str]] = {
-    "mara": ("#E8B894", "#5A3825", "#F2C230", "#2B6CB0"),
-    "old_tom": ("#D9A27E", "#EEEEEE", "#1F3A5F", "#8B0000"),
-    "gull": ("#F5F5F5", "#9E9E9E", "#BDBDBD", "#F6A623"),
+    "mara": ("light", "#5A3825", "#F2C230", "#2B6CB0"),  # skin: a tone by name
+    "old_tom": ("olive", "#EEEEEE", "#1F3A5F", "#8B0000"),
+    "gull": ("white", "#9E9E9E", "#BDBDBD", "#F6A623"),
 }
 
 
@@ -66,6 +66,10 @@ def sheet_writing(character_id: str) -> dict[str, Any]:
 
 def sheet(character_id: str) -> dict[str, Any]:
     """A stored character sheet (``CharacterSheet.model_validate``)."""
+    from atelier.agents.designer import SKIN_TONES
+
     entry = next(c for c in CHARACTERS if c["id"] == character_id)
+    written = sheet_writing(character_id)
+    palette = {**written["palette"], "skin": SKIN_TONES[written["palette"]["skin"]]}
     return {"character_id": character_id, "name": entry["name"], "appearance": entry["look"],
-            **sheet_writing(character_id)}
+            **written, "palette": palette}

@@ -171,7 +171,7 @@ def test_outline_with_unknown_character_fails_after_retries() -> None:
 
 SHEET = {
     "silhouette": "Long raincoat flaring at the hem.", "costume": "Yellow raincoat, boots.",
-    "palette": {"skin": "#F2C9A0", "hair": "#7A4B2A", "outfit": "#FFD100",
+    "palette": {"skin": "fair", "hair": "#7A4B2A", "outfit": "#FFD100",
                 "accent": "#1E3A5F"},
     "expressions": ["determined", "surprised", "happy"],
 }
@@ -180,16 +180,25 @@ SHEET = {
 def test_designer_sheet_and_its_checks() -> None:
     bible = SeriesBible.model_validate(BIBLE)
     same = {**SHEET, "palette": {**SHEET["palette"], "outfit": "#f2c9a0"}}
-    no_hair = {**SHEET, "palette": {"skin": "#F2C9A0", "outfit": "#FFD100",
+    no_hair = {**SHEET, "palette": {"skin": "fair", "outfit": "#FFD100",
                                     "accent": "#000000"}}
     renamed = {**SHEET, "name": "Lena_A-LIGHTER_SHOP_4"}
     ctx = scripted_context("designer", same, no_hair, renamed, SHEET, max_attempts=4)
     sheet = design_character(ctx, bible, bible.characters[0], ["Mara gasps."])
-    assert sheet.palette.swatches()[0] == ("skin", "#F2C9A0")
+    assert sheet.palette.swatches()[0] == ("skin", "#F2C9A0")  # "fair", painted by code
     feedback = [call[-1].content for call in ctx.handle.model.calls[1:]]
     assert "the outfit needs another colour than the skin" in feedback[0]
     assert "palette.hair: Field required" in feedback[1]
     assert "name: Extra inputs are not permitted" in feedback[2]
+    # A skin is a tone by name: the model cannot paint a face blue (it copied a prompt's
+    # example hex into every face once).
+    from pydantic import ValidationError
+
+    from atelier.agents.designer import SheetWriting
+
+    with pytest.raises(ValidationError, match=r"palette\.skin"):
+        SheetWriting.model_validate({**SHEET, "palette": {**SHEET["palette"],
+                                                          "skin": "#1E90FF"}})
     # Name, id and look are the bible's, whatever the model would have called them.
     mara = bible.characters[0]
     assert (sheet.character_id, sheet.name, sheet.appearance) == (mara.id, mara.name, mara.look)
