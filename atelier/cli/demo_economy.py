@@ -27,6 +27,7 @@ Step = Callable[[str], None]
 def release_sell_split(studio: Studio, run_id: int, pass_: Passer, step: Step) -> None:
     """Release episode 1, sell it, split the income by contribution, and let each payee
     claim; prints who earned what and why."""
+    from atelier.cli.revenue import plan_period
     from atelier.governance.accounts import dev_signer
     from atelier.governance.provenance import studio_provenance
     from atelier.governance.releases import buy, release_action, release_description
@@ -35,13 +36,12 @@ def release_sell_split(studio: Studio, run_id: int, pass_: Passer, step: Step) -
         claim,
         describe,
         eth,
-        plan_split,
         split_actions,
     )
     from atelier.workflows.audit import run_key
 
     with studio.open_store() as store:
-        key, ledger = run_key(store.run(run_id)), store.contributions()
+        key = run_key(store.run(run_id))
     proposer = dev_signer("alice")
     with studio.session() as dao:
         root = studio_provenance(dao).root_of(key, 1)
@@ -56,7 +56,7 @@ def release_sell_split(studio: Studio, run_id: int, pass_: Passer, step: Step) -
         release, _ = buy(dao, dev_signer(BUYER), _token_of(dao, root))
         step(f"{BUYER} buys release {release.token_id} for {eth(PRICE)} ETH: the treasury's "
              "income; resale royalties go to the current split")
-        plan = plan_split(dao, ledger)
+        plan = plan_period(studio, dao, None)  # as `revenue propose` reads the ledger
         check_splittable(dao, plan)
         actions, splitter = split_actions(dao, plan)
         step(f"alice proposes to split the income among {len(plan.payees)} contributors, by "

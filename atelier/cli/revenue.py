@@ -42,8 +42,9 @@ def eth(wei: int) -> str:
     return exact(wei)
 
 
-def _plan(studio: Studio, dao: StudioDAO, amount: str | None,
-          tokens: list[str] | None = None) -> SplitPlan:
+def plan_period(studio: Studio, dao: StudioDAO, amount: str | None,
+                tokens: list[str] | None = None) -> SplitPlan:
+    """The next split's plan, from a ledger brought up to the chain's executed audits."""
     from atelier.governance.revenue import plan_split
     from atelier.workflows.ledger import record_executed_audits
 
@@ -74,7 +75,7 @@ def show(ctx: typer.Context, amount: AmountOption = None, token: TokenOption = N
 
     studio = studio_of(ctx)
     with studio.session() as dao:
-        plan = _plan(studio, dao, amount, token)
+        plan = plan_period(studio, dao, amount, token)
         claims = {name: sum(d.releasable for d in dues(dao, address) if d.token is None)
                   for address, name in studio.account_names().items()}
     unclaimed = {n: w for n, w in sorted(claims.items()) if w}
@@ -112,7 +113,7 @@ def propose(ctx: typer.Context, amount: AmountOption = None, token: TokenOption 
     studio = studio_of(ctx)
     signer = studio.signer(as_)
     with studio.session() as dao:
-        plan = _plan(studio, dao, amount, token)
+        plan = plan_period(studio, dao, amount, token)
         check_splittable(dao, plan)
         actions, splitter = split_actions(dao, plan)
         proposal = dao.propose(signer, actions, describe(dao, plan, splitter))
