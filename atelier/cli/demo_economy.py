@@ -67,11 +67,17 @@ def release_sell_split(studio: Studio, run_id: int, pass_: Passer, step: Step) -
         for payee in plan.payees:
             name = dao.name_of(payee.account)
             claimed = sum(due.releasable for due, _ in claim(dao, dev_signer(name)))
-            why = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in payee.counts.items())
+            why = ", ".join(_counted(kind, n) for kind, n in payee.counts.items())
             table.add_row(escape(name), escape(why), str(payee.shares), eth(claimed))
     step(f"each payee claims its due from the OpenZeppelin PaymentSplitter at {splitter} "
          "(`atelier revenue claim --as NAME`):")
     console.print(table)
+
+
+def _counted(kind: str, n: int) -> str:
+    if kind == "operator_work":
+        return f"operator work: {n} episode{'' if n == 1 else 's'} published"
+    return f"{n} {kind.replace('_', ' ')}{'' if n == 1 else 's'}"
 
 
 def _token_of(dao: StudioDAO, root: bytes) -> int:
