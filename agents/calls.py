@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -69,34 +69,6 @@ class BudgetExhausted(AtelierError):
             f"{max(budget * 2, spent + needed * 10):,}`".replace(",", "") + ", then vote; "
             "`atelier run resume RUN` (or the service) continues where the run stopped")
         self.goal_id, self.budget, self.spent, self.needed = goal_id, budget, spent, needed
-
-
-def stamped(log: CallLog, model: str, model_sha256: str | None) -> CallLog:
-    """``log``, adding ``model_sha256`` to the records of ``model`` that lack it. Agents
-    write records with the provider and model name of the handle they called; the handle
-    also knows its file's hash, so the agent's context stamps it here (``AgentContext``)."""
-    if model_sha256 is None:
-        return log
-    if isinstance(log, MeteredCallLog):
-        return _StampedMeteredLog(log, model, model_sha256)
-    return _StampedLog(log, model, model_sha256)
-
-
-class _StampedLog:
-    def __init__(self, inner: CallLog, model: str, model_sha256: str) -> None:
-        self.inner, self.model, self.model_sha256 = inner, model, model_sha256
-
-    def record(self, record: CallRecord) -> None:
-        if record.model_sha256 is None and record.model == self.model:
-            record = replace(record, model_sha256=self.model_sha256)
-        self.inner.record(record)
-
-
-class _StampedMeteredLog(_StampedLog):
-    inner: MeteredCallLog
-
-    def allow(self, agent: str, estimated_tokens: int) -> None:
-        self.inner.allow(agent, estimated_tokens)
 
 
 class MemoryCallLog:

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from atelier.agents.calls import stamped
 from atelier.agents.readability import ReadabilitySettings, Vocabulary, readable_check
 from atelier.agents.structured import DEFAULT_ATTEMPTS
 
@@ -26,12 +25,6 @@ class AgentContext:
     max_attempts: int = DEFAULT_ATTEMPTS
     #: When a text field reads badly enough to be sent back to the model.
     readability: ReadabilitySettings = field(default_factory=ReadabilitySettings)
-
-    def __post_init__(self) -> None:
-        # Every call made through this context runs on this handle's model, so its file's
-        # sha256 goes into each call record here, whichever agent writes the record.
-        sha256 = getattr(self.handle, "model_sha256", None)  # a plugin's own handle may lack it
-        object.__setattr__(self, "log", stamped(self.log, self.handle.model_name, sha256))
 
     def readable(self, vocabulary: Vocabulary) -> Callable[[BaseModel], list[str]]:
         """The readability check of this agent's replies (see ``structured.generate``)."""

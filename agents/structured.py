@@ -113,6 +113,9 @@ def generate(
                 prompt_hash=prompt.hash_hex,
                 provider=handle.provider,
                 model=handle.model_name,
+                # the file's sha256 for a local model; a served one's weights only its
+                # server knows (a plugin's own handle may lack the attribute)
+                model_sha256=getattr(handle, "model_sha256", None),
                 params=params,
                 seed=params.get("seed"),
                 prompt_tokens=prompt_tokens,

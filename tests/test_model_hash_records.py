@@ -13,8 +13,6 @@ from atelier.agents.calls import (
     CallRecord,
     JsonlCallLog,
     MemoryCallLog,
-    MeteredCallLog,
-    stamped,
 )
 from atelier.agents.context import AgentContext
 from atelier.agents.models.factory import ChatModelHandle
@@ -58,23 +56,17 @@ def test_an_agent_call_on_a_model_file_logs_its_sha256(tmp_path: Path) -> None:
     assert json.loads(record.to_json())["model_sha256"] == SHA
 
 
-def test_a_served_model_logs_no_hash_and_the_log_keeps_its_budget() -> None:
-    class Metered(MemoryCallLog):
-        def allow(self, agent: str, estimated_tokens: int) -> None:
-            self.asked = estimated_tokens
-
-    served = stamped(MemoryCallLog(), "gpt-4o-mini", None)
-    served.record(_record(model="gpt-4o-mini", provider="openai"))
-    assert served.records[0].model_sha256 is None  # type: ignore[attr-defined]
-    metered = Metered()
-    local = stamped(metered, "m.gguf", SHA)
-    assert isinstance(local, MeteredCallLog)  # the budget still holds the calls
-    local.allow("layout", 7)
-    assert metered.asked == 7
-    local.record(_record())
-    assert metered.records[0].model_sha256 == SHA
-    plain = stamped(MemoryCallLog(), "m.gguf", SHA)
-    assert not isinstance(plain, MeteredCallLog)
+def test_a_served_model_logs_no_hash(tmp_path: Path) -> None:
+    model = ScriptedChatModel()
+    model.enqueue('{"said": "hi"}')
+    handle = ChatModelHandle(model=model, provider="openai", model_name="gpt-4o-mini",
+                             structured_mode="none")
+    log = MemoryCallLog()
+    (tmp_path / "tiny.prompty").write_text(TINY)
+    generate(agent="layout", task="t", prompt=load_prompt(tmp_path / "tiny.prompty"),
+             handle=handle, inputs={}, schema=Said, log=log)
+    [record] = log.records
+    assert (record.model, record.model_sha256) == ("gpt-4o-mini", None)
 
 
 def test_jsonl_call_logs_written_before_the_hash_still_read(tmp_path: Path) -> None:
