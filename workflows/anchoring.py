@@ -30,19 +30,9 @@ def episode_leaves(store: Store, run_id: int, number: int) -> list[tuple[str, by
                   for a in store.assets(run_id, number))
 
 
-def episode_root(store: Store, run_id: int, number: int) -> str | None:
-    """The episode's provenance root: the anchored one, else the root its files would have
-    (a studio founded before the registry existed); None for an episode without files."""
-    from atelier.governance.merkle import StandardMerkleTree
-
-    episode = store.episode(run_id, number)
-    if episode is not None and episode.provenance_root is not None:
-        return episode.provenance_root
-    leaves = episode_leaves(store, run_id, number)
-    return "0x" + StandardMerkleTree.of(leaves).root.hex() if leaves else None
-
-
-def anchor_episode(state: RunState, runtime: Runtime[RunContext]) -> None:
+def anchor_episode(state: RunState, runtime: Runtime[RunContext]) -> str | None:
+    """Anchor the episode's files once; its root (hex), anchored now or before, or the root
+    its files have on a studio founded before the registry existed; None without files."""
     from atelier.governance.merkle import StandardMerkleTree
     from atelier.governance.provenance import studio_provenance
     from atelier.workflows.audit import run_key
@@ -51,16 +41,17 @@ def anchor_episode(state: RunState, runtime: Runtime[RunContext]) -> None:
     run_id, number = state["run_id"], state["episode"]
     episode = store.episode(run_id, number)
     if episode is None or episode.provenance_root is not None:
-        return
+        return episode.provenance_root if episode is not None else None
     leaves = episode_leaves(store, run_id, number)
     if not leaves:
-        return
+        return None
     tree = StandardMerkleTree.of(leaves)
+    root = "0x" + tree.root.hex()
     run = store.run(run_id)
     with studio.session() as dao:
         if dao.deployment.provenance is None:  # a studio founded before provenance existed
             emit("anchored", episode=number, skipped="this studio has no provenance registry")
-            return
+            return root
         proposals = state.get("proposal_ids") or []
         goal_proposal = dao.proposal(proposals[0]).id if proposals else 0
         done = studio_provenance(dao).anchor(
@@ -68,7 +59,8 @@ def anchor_episode(state: RunState, runtime: Runtime[RunContext]) -> None:
             episode=number, leaf_count=len(leaves), goal_proposal_id=goal_proposal,
             prompts=dict(state.get("prompts") or {}),
         )
-    store.set_provenance(run_id, number, root="0x" + tree.root.hex(), tx=done.tx,
+    store.set_provenance(run_id, number, root=root, tx=done.tx,
                          leaves=[[path, digest.hex()] for path, digest in leaves])
-    emit("anchored", episode=number, root="0x" + tree.root.hex(), files=len(leaves),
-         tx=done.tx, sent=done.gas_used is not None)
+    emit("anchored", episode=number, root=root, files=len(leaves), tx=done.tx,
+         sent=done.gas_used is not None)
+    return root

@@ -120,21 +120,11 @@ def _stamp_publication(runtime: Runtime[RunContext], run_id: int, number: int) -
             store.set_published_chain_time(run_id, number, chain_time(dao))
 
 
-def _record_operator_work(runtime: Runtime[RunContext], run_id: int, number: int) -> None:
-    """The operator's ledger entry for the episode: revenue shares for running the studio."""
-    from atelier.workflows.anchoring import episode_root
-    from atelier.workflows.ledger import record_operator_work
-
-    store, studio = runtime.context.get_store(), runtime.context.get_studio()
-    root = episode_root(store, run_id, number)
-    if root is not None:
-        record_operator_work(store, run_id, number, studio.operator().address, root)
-
-
 def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     from atelier.reader import publish_reader
     from atelier.reader.export import file_sha256
     from atelier.store.models import Asset, Episode
+    from atelier.workflows.ledger import record_operator_work
 
     store = runtime.context.get_store()
     assets_dir = runtime.context.get_studio().assets_dir
@@ -165,8 +155,10 @@ def publish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     store.update_run(run_id, episodes_done=number)
     emit("published", episode=number, title=script.title, files=len(state.get("files") or []),
          findings=len(findings))
-    anchor_episode(state, runtime)
-    _record_operator_work(runtime, run_id, number)
+    root = anchor_episode(state, runtime)
+    if root is not None:  # the operator's entry: revenue shares for running the studio
+        record_operator_work(store, run_id, number,
+                             runtime.context.get_studio().operator().address, root)
     summaries = [*(state.get("summaries") or []), f"Episode {number}: {script.summary}"]
     return {"files": [], "summaries": summaries, "episode": number + 1, "script": None,
             "layout": None}
