@@ -72,6 +72,10 @@ class ReadabilitySettings(BaseModel):
     min_word_share: Annotated[float, Field(ge=0, le=1)] = 0.8
     #: A panel's action needs this many words to say what we see.
     min_action_words: Annotated[int, Field(ge=0, le=20)] = 3
+    #: A word of at least this many letters that neither the dictionary nor the story
+    #: knows ("avalonkey", "there'renthe") is reported and sent back even when the rest of
+    #: its field reads: one made-up word is what a reader trips over. 0 turns it off.
+    unknown_word_letters: Annotated[int, Field(ge=0, le=30)] = 5
     #: Characters a series bible should have.
     min_characters: Annotated[int, Field(ge=1, le=5)] = 2
     #: Share of an episode's panels that mention the brief's or the bible's people, places
@@ -109,6 +113,7 @@ class FieldScore:
     known_letters: int  # of those, in dictionary words or known names
     words: int
     junk: tuple[str, ...]  # junk characters found, once each
+    unknown: tuple[str, ...]  # words neither the dictionary nor the story knows, once each
     loop: str | None  # a phrase the field repeats, if any
 
     @property
@@ -174,8 +179,9 @@ def score_field(field: TextField, vocabulary: Vocabulary) -> FieldScore:
     tokens = words_of(field.text)
     letters = sum(len(t) for t in tokens)
     known = sum(len(t) for t in tokens if vocabulary.knows(t))
+    unknown = tuple(dict.fromkeys(t for t in tokens if not vocabulary.knows(t)))
     return FieldScore(field=field, letters=letters, known_letters=known, words=len(tokens),
-                      junk=junk_in(field.text), loop=word_loop(tokens))
+                      junk=junk_in(field.text), unknown=unknown, loop=word_loop(tokens))
 
 
 def junk_in(text: str) -> tuple[str, ...]:
@@ -240,7 +246,19 @@ def field_findings(score: FieldScore, settings: ReadabilitySettings) -> list[Fin
     elif _long_enough(score) and score.word_share < settings.min_word_share:
         found.append(Finding("unknown_words", where, f"only {score.word_share:.0%} of "
                              f"{quoted} is English words; write plain English words"))
+    elif made_up := _made_up_words(score, settings):
+        words = ", ".join(excerpt(w, 20) for w in made_up[:3])
+        verb = "is not an English word" if len(made_up) == 1 else "are not English words"
+        found.append(Finding("unknown_words", where, f"{words} in {quoted} {verb}; use "
+                             "common English words"))
     return found
+
+
+def _made_up_words(score: FieldScore, settings: ReadabilitySettings) -> list[str]:
+    if not settings.unknown_word_letters or not _long_enough(score):
+        return []
+    return [w for w in score.unknown
+            if sum(c.isalpha() for c in w) >= settings.unknown_word_letters]
 
 
 def _long_enough(score: FieldScore) -> bool:

@@ -64,8 +64,9 @@ class Words:
     SETTING = 12
     BEAT = 30
     ACTION = 24
-    LINE = 14
-    CAPTION = 14
+    #: Dialogue and captions are whole sentences: this many, of at most this many words.
+    LINE = (2, 20)
+    CAPTION = (2, 20)
 
 
 def _text(max_length: int, min_length: int = 1) -> Any:
@@ -136,7 +137,7 @@ class EpisodeOutline(_Model):
 
 class DialogueLine(_Model):
     speaker: CharacterId
-    text: _prose(Words.LINE, 140)
+    text: _text(max(140, shapes.sentences_chars(*Words.LINE)))
     style: LineStyle = "speech"
 
 
@@ -148,7 +149,7 @@ class PanelDraft(_Model):
     characters: list[CharacterId] = Field(max_length=4)
     mood: Mood
     dialogue: list[DialogueLine] = Field(default_factory=list, max_length=3)
-    caption: _prose(Words.CAPTION, 160, 0) = ""
+    caption: _text(max(160, shapes.sentences_chars(*Words.CAPTION)), 0) = ""
 
 
 class PanelScript(PanelDraft):

@@ -85,7 +85,7 @@ class OutlineWriting(_Writing):
 
 class LineWriting(_Writing):
     speaker: CharacterId
-    text: shapes.prose(Words.LINE)
+    text: shapes.sentences(*Words.LINE)
     style: LineStyle = "speech"
 
 
@@ -95,7 +95,7 @@ class PanelWriting(_Writing):
     characters: list[CharacterId] = Field(min_length=1, max_length=4)
     mood: Mood
     dialogue: list[LineWriting] = Field(min_length=1, max_length=2)
-    caption: shapes.optional_prose(Words.CAPTION) = ""
+    caption: shapes.sentences(*Words.CAPTION, optional=True) = ""
 
     def to_panel(self, number: int, said: set[str]) -> PanelScript:
         """The stored panel. A line or caption the episode already has (``said``, updated
@@ -103,15 +103,22 @@ class PanelWriting(_Writing):
         comic that says the same thing twice reads worse than a quieter panel."""
         lines = []
         for line in self.dialogue:
-            if line_key(line.text) not in said:
-                said.add(line_key(line.text))
+            if (key := line_key(line.text)) not in said:
+                said.add(key)
                 lines.append(DialogueLine(**line.model_dump()))
-        caption = self.caption if line_key(self.caption) not in said else ""
-        said.add(line_key(caption))
-        # Whoever speaks is in the panel: the grammar cannot tie one list to the other.
-        shown = list(dict.fromkeys([*self.characters, *(d.speaker for d in lines)]))
+        caption = ""
+        if (key := line_key(self.caption)) and key not in said:
+            said.add(key)
+            caption = self.caption
+        # Whoever speaks is in the panel (the grammar cannot tie one list to the other);
+        # when that makes more than four, the silent ones leave first.
+        speakers = list(dict.fromkeys(d.speaker for d in lines))
+        silent = [c for c in dict.fromkeys(self.characters) if c not in speakers]
+        shown = [c for c in dict.fromkeys(self.characters) if c in speakers or
+                 c in silent[:max(0, 4 - len(speakers))]]
+        shown += [s for s in speakers if s not in shown]
         return PanelScript(number=number, shot=self.shot, action=self.action,
-                           characters=shown[:4], mood=self.mood, caption=caption,
+                           characters=shown, mood=self.mood, caption=caption,
                            dialogue=lines)
 
 

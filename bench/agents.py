@@ -22,6 +22,7 @@ file for the local backend: the same bench then measures another model.
 from __future__ import annotations
 
 import os
+import re
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from atelier.agents.layout import lay_out_episode
 from atelier.agents.models.factory import chat_model_for
 from atelier.agents.models.settings import ModelSettings
 from atelier.agents.prompt_file import PromptFile, load_prompt
-from atelier.agents.readability import ReadabilitySettings
+from atelier.agents.readability import ReadabilitySettings, words_of
 from atelier.agents.readability_story import (
     Measure,
     ReadabilityStats,
@@ -43,6 +44,7 @@ from atelier.agents.readability_story import (
     measure_episode,
     measure_sheet,
 )
+from atelier.agents.script_models import Words
 from atelier.agents.scriptwriter import (
     Brief,
     EpisodeScript,
@@ -57,6 +59,7 @@ from bench.briefs import BRIEFS
 from bench.throughput import bench_throughput
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
+_SENTENCE = re.compile(r"[^.!?]+[.!?]")
 CALLS_PER_AGENT = int(os.environ.get("ATELIER_BENCH_SEEDS", "20"))
 SCRIPT = EpisodeScript(number=1, title="The First Storm", summary="A storm hits.", scenes=(
     Scene(setting="The lamp room", beat="Tom shows Mara the lamp.", panels=tuple(
@@ -101,6 +104,10 @@ class Written:
     repeated_dialogue: int = 0
     #: Lines the model wrote again after its retries, which the scriptwriter left out.
     dropped_dialogue: int = 0
+    #: Sentences of dialogue and captions, and those as long as the pattern allows: the
+    #: grammar ended them there, most likely mid-thought ("…made it home to your.").
+    sentences: int = 0
+    sentences_at_limit: int = 0
 
 
 def _scriptwriter(ctx: AgentContext, seed: int) -> Written:
@@ -111,6 +118,12 @@ def _scriptwriter(ctx: AgentContext, seed: int) -> Written:
     script = write_episode(ctx, brief, bible, 1, previous_summaries=[])
     written.measures.append(measure_episode(script, bible, brief, SETTINGS))
     lines = [" ".join(d.text.lower().split()) for p in script.panels for d in p.dialogue]
+    said = [(d.text, Words.LINE[1]) for p in script.panels for d in p.dialogue]
+    said += [(p.caption, Words.CAPTION[1]) for p in script.panels if p.caption]
+    lengths = [(len(words_of(s)), limit) for line, limit in said
+               for s in _SENTENCE.findall(line)]
+    written.sentences = len(lengths)
+    written.sentences_at_limit = sum(n >= limit for n, limit in lengths)
     written.dialogue, written.repeated_dialogue = len(lines), len(lines) - len(set(lines))
     # The kept reply's problems name each line it said again (code then left it out).
     written.dropped_dialogue = sum(
@@ -179,7 +192,8 @@ def _seed_row(seed: int, written: Written) -> dict[str, Any]:
             "junk_share": stats.junk_share, "findings": stats.findings,
             "characters": written.characters, "dialogue": written.dialogue,
             "repeated_dialogue": written.repeated_dialogue,
-            "dropped_dialogue": written.dropped_dialogue}
+            "dropped_dialogue": written.dropped_dialogue, "sentences": written.sentences,
+            "sentences_at_limit": written.sentences_at_limit}
 
 
 def _summary(seeds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -212,6 +226,10 @@ def _summary(seeds: list[dict[str, Any]]) -> dict[str, Any]:
             sum(s.get("dropped_dialogue", 0) for s in seeds)
             / (dialogue + sum(s.get("dropped_dialogue", 0) for s in seeds))
             if dialogue else None),
+        "sentences_at_limit_share": (
+            sum(s.get("sentences_at_limit", 0) for s in seeds)
+            / sum(s.get("sentences", 0) for s in seeds)
+            if sum(s.get("sentences", 0) for s in seeds) else None),
         "bibles_with_two_characters": (sum(c >= 2 for c in bibles) / len(bibles)
                                        if bibles else None),
         "speakers_outside_panel": findings.get("speaker_absent", 0),
@@ -257,6 +275,8 @@ def _readability_rows(agent: str, r: dict[str, Any] | None) -> list[list[str]]:
             [f"{agent}: repeated dialogue lines", pct(r["repeated_dialogue_share"]), "≤ 5%"],
             [f"{agent}: lines the model repeated (left out by code)",
              pct(r.get("model_repeated_dialogue_share")), ""],
+            [f"{agent}: spoken or captioned sentences at the word limit (cut short)",
+             pct(r.get("sentences_at_limit_share")), ""],
             [f"{agent}: bibles with ≥ 2 characters", pct(r["bibles_with_two_characters"]),
              "≥ 90%"],
             [f"{agent}: speakers outside their panel", str(r["speakers_outside_panel"]), "0"],

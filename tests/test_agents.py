@@ -123,6 +123,21 @@ def test_unknown_speakers_are_sent_back_and_a_speaker_is_shown_in_the_panel() ->
     assert "Ep 1 happened." in ctx.handle.model.calls[0][-1].content  # continuity reached
 
 
+def test_a_speaker_added_to_a_full_panel_takes_a_silent_character_s_place() -> None:
+    from atelier.agents.script_writing import PanelWriting
+
+    drawn = PanelWriting.model_validate({
+        "shot": "wide", "action": "The crew waits on the pier.", "mood": "neutral",
+        "characters": ["mara", "old_tom", "pip", "rhee"], "caption": "",
+        "dialogue": [{"speaker": "gull", "text": "Fish for me?"},
+                     {"speaker": "pip", "text": "Not today."}]})
+    said: set[str] = set()
+    panel = drawn.to_panel(1, said)
+    assert panel.characters == ["mara", "old_tom", "pip", "gull"]  # rhee, silent, steps out
+    assert panel.caption == "" and "" not in said  # no caption: nothing to remember
+    assert said == {"fish for me", "not today"}
+
+
 def test_a_line_the_episode_already_has_is_sent_back_then_dropped() -> None:
     bible = SeriesBible.model_validate(BIBLE)
     first = panels(("Tom trims the wick.", ["old_tom"]), ("Mara watches.", ["mara"]))

@@ -34,6 +34,7 @@ def test_readability_per_seed_median_and_worst() -> None:
     assert (clean["word_share"], clean["junk_fields"], clean["characters"]) == (1.0, 0, 3)
     assert clean["dialogue"] == 4 and clean["repeated_dialogue"] == 0  # a line a panel
     assert clean["dropped_dialogue"] == 0
+    assert clean["sentences"] >= 4 and clean["sentences_at_limit"] == 0
     worse = {**rows[1], "seed": 2, "junk_fields": 3, "junk_share": 0.1, "word_share": 0.9}
     summary = agents._summary([clean, worse])
     assert summary["worst_junk_share"] == {"seed": 2, "brief": BRIEFS[1][0].title,
@@ -41,6 +42,9 @@ def test_readability_per_seed_median_and_worst() -> None:
     assert summary["median_word_share"] == 0.95
     assert summary["bibles_with_two_characters"] == 1.0
     assert summary["speakers_outside_panel"] == 0
+    cut = {**clean, "sentences": 10, "sentences_at_limit": 2}
+    assert agents._summary([cut, {**cut, "sentences_at_limit": 0}])[
+        "sentences_at_limit_share"] == 0.1
     rows_shown = agents._readability_rows("scriptwriter", summary)
     assert ["scriptwriter: fields with junk, worst seed",
             f"10.0% (seed 2, {BRIEFS[1][0].title})", ""] in rows_shown

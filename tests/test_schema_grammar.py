@@ -120,6 +120,18 @@ def test_prose_fields_are_word_shaped_and_the_longest_fits_the_stored_bound() ->
     assert prose.fullmatch(", ".join([word] * 8) + ".")
     assert re.fullmatch(shapes.prose_pattern(30), longest)
     assert len(longest) == shapes.prose_chars(30)
+    # Dialogue and captions close only after a sentence's end (issue 15: "I have been
+    # tasked to protect the" was cut by a word count for the whole line).
+    line = re.compile(shapes.sentences_pattern(2, 6))
+    for text in ("I am here.", "No! Run, Mara, run!", "Is it Gran's? It is."):
+        assert line.fullmatch(text), text
+    for text in ("I have been tasked to protect the", "One. Two. Three.", "",
+                 "one two three four five six seven."):
+        assert not line.fullmatch(text), text
+    assert re.fullmatch(shapes.sentences_pattern(2, 6, optional=True), "")
+    sentence = ", ".join([word] * 6) + "."
+    assert len(f"{sentence} {sentence}") == shapes.sentences_chars(2, 6)
+    assert line.fullmatch(f"{sentence} {sentence}")
     # ... and a bible written at every field's limit still converts to the stored shape.
     from atelier.agents.script_models import Words
     from atelier.agents.script_writing import BibleWriting
