@@ -161,11 +161,16 @@ def run(calls: int = CALLS_PER_AGENT) -> dict[str, Any]:
         log = MemoryCallLog()
         valid = 0
         seeds: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
         for seed in range(1, calls + 1):
             try:
                 written = task(_context(prompt, seed, log), seed)
                 valid += 1
-            except AgentOutputError:
+            except AgentOutputError as exc:
+                # Why, kept: a seed that fails inside a long run may pass when rerun alone.
+                failed.append({"seed": seed, "task": exc.task, "attempts": exc.attempts,
+                               "problems": list(exc.problems[:5]),
+                               "last_output": exc.last_output[-400:]})
                 continue
             if written.measures:
                 seeds.append(_seed_row(seed, written))
@@ -180,6 +185,7 @@ def run(calls: int = CALLS_PER_AGENT) -> dict[str, Any]:
             "median_latency_ms": statistics.median(latencies),
             "completion_tokens": sum(r.completion_tokens for r in log.records),
             "readability": _summary(seeds) if seeds else None,
+            "failed": failed,
         })
     return {"name": "agents", "throughput": throughput, "agents": agents,
             "briefs": [brief.title for brief, _ in BRIEFS]}
@@ -246,6 +252,8 @@ def table(result: dict[str, Any]) -> list[list[str]]:
     for a in result["agents"]:
         rows.append([f"{a['agent']}: schema-valid after retries", f"{a['valid_rate']:.0%} "
                      f"({a['valid']}/{a['calls']})", "100%"])
+        rows += [[f"{a['agent']}: seed {f['seed']} failed ({f['task']}, {f['attempts']} "
+                  "attempts)", "; ".join(f["problems"])[:120], ""] for f in a.get("failed", [])]
         rows.append([f"{a['agent']}: valid on first attempt", f"{a['first_attempt_rate']:.0%}",
                      ""])
         rows.append([f"{a['agent']}: median latency", f"{a['median_latency_ms']:.0f} ms", ""])

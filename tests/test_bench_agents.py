@@ -75,3 +75,24 @@ def test_the_demo_bench_reports_its_wall_time_against_the_target() -> None:
     rows = demo.table(result)
     assert ["`atelier demo` wall time", "240 s (0.80 of the target)", "< 300 s"] in rows
     assert ["model calls / their seconds", "40 / 200 s (83% of the wall)", ""] in rows
+
+
+def test_a_seed_that_fails_is_counted_and_its_reason_kept(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    from atelier.testing.models import scripted_handle
+
+    def context(prompt, seed, log):  # type: ignore[no-untyped-def]
+        return AgentContext(prompt=prompt, handle=scripted_handle(lambda _: "not json"),
+                            log=log)
+
+    monkeypatch.setattr(agents, "_context", context)
+    monkeypatch.setattr(agents, "TASKS", {"scriptwriter": agents._scriptwriter})
+    monkeypatch.setattr(agents, "bench_throughput", lambda: {
+        "wrapper_over_raw": 1.0, "wrapper": {"tokens_per_s": 1.0}, "raw": {"tokens_per_s": 1.0}})
+    result = agents.run(calls=2)
+    [row] = result["agents"]
+    assert (row["valid"], row["valid_rate"]) == (0, 0.0)
+    assert [(f["seed"], f["task"]) for f in row["failed"]] == [(1, "bible"), (2, "bible")]
+    assert "Invalid JSON" in " ".join(row["failed"][0]["problems"])
+    shown = [r[0] for r in agents.table(result)]
+    assert "scriptwriter: seed 1 failed (bible, 3 attempts)" in shown
