@@ -274,7 +274,7 @@ def test_a_reply_cut_off_at_the_token_limit_says_so() -> None:
         content='{"title": "The Light', response_metadata={"finish_reason": "length"}))
     with pytest.raises(AgentOutputError) as raised:
         write_bible(ctx, BRIEF)
-    assert raised.value.problems[0].startswith("the reply was cut off at the token limit (700")
+    assert raised.value.problems[0].startswith("the reply was cut off at the token limit (1000")
 
 
 def test_repeated_expressions_are_kept_once_and_completed() -> None:
