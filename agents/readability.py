@@ -178,8 +178,9 @@ def _walk(node: Any, path: str) -> Iterator[TextField]:
 def score_field(field: TextField, vocabulary: Vocabulary) -> FieldScore:
     tokens = words_of(field.text)
     letters = sum(len(t) for t in tokens)
-    known = sum(len(t) for t in tokens if vocabulary.knows(t))
-    unknown = tuple(dict.fromkeys(t for t in tokens if not vocabulary.knows(t)))
+    knows = [vocabulary.knows(t) for t in tokens]
+    known = sum(len(t) for t, k in zip(tokens, knows, strict=True) if k)
+    unknown = tuple(dict.fromkeys(t for t, k in zip(tokens, knows, strict=True) if not k))
     return FieldScore(field=field, letters=letters, known_letters=known, words=len(tokens),
                       junk=junk_in(field.text), unknown=unknown, loop=word_loop(tokens))
 

@@ -112,10 +112,10 @@ class PanelWriting(_Writing):
             caption = self.caption
         # Whoever speaks is in the panel (the grammar cannot tie one list to the other);
         # when that makes more than four, the silent ones leave first.
+        listed = list(dict.fromkeys(self.characters))
         speakers = list(dict.fromkeys(d.speaker for d in lines))
-        silent = [c for c in dict.fromkeys(self.characters) if c not in speakers]
-        shown = [c for c in dict.fromkeys(self.characters) if c in speakers or
-                 c in silent[:max(0, 4 - len(speakers))]]
+        silent = [c for c in listed if c not in speakers][:max(0, 4 - len(speakers))]
+        shown = [c for c in listed if c in speakers or c in silent]
         shown += [s for s in speakers if s not in shown]
         return PanelScript(number=number, shot=self.shot, action=self.action,
                            characters=shown, mood=self.mood, caption=caption,

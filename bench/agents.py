@@ -209,6 +209,7 @@ def _summary(seeds: list[dict[str, Any]]) -> dict[str, Any]:
     shares = [s["word_share"] for s in seeds if s["word_share"] is not None]
     junk_shares = [s["junk_share"] or 0.0 for s in seeds]
     dialogue = sum(s["dialogue"] for s in seeds)
+    sentences = sum(s.get("sentences", 0) for s in seeds)
     findings: dict[str, int] = {}
     for s in seeds:
         for kind, count in s["findings"].items():
@@ -233,9 +234,8 @@ def _summary(seeds: list[dict[str, Any]]) -> dict[str, Any]:
             / (dialogue + sum(s.get("dropped_dialogue", 0) for s in seeds))
             if dialogue else None),
         "sentences_at_limit_share": (
-            sum(s.get("sentences_at_limit", 0) for s in seeds)
-            / sum(s.get("sentences", 0) for s in seeds)
-            if sum(s.get("sentences", 0) for s in seeds) else None),
+            sum(s.get("sentences_at_limit", 0) for s in seeds) / sentences
+            if sentences else None),
         "bibles_with_two_characters": (sum(c >= 2 for c in bibles) / len(bibles)
                                        if bibles else None),
         "speakers_outside_panel": findings.get("speaker_absent", 0),
