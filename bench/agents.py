@@ -60,6 +60,9 @@ from bench.throughput import bench_throughput
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 _SENTENCE = re.compile(r"[^.!?]+[.!?]")
+# The dictionary-word target, held by the median seed; how many seeds reach it on
+# their own is reported beside it so a median just over the line is not read as every seed.
+WORD_SHARE_TARGET = 0.97
 CALLS_PER_AGENT = int(os.environ.get("ATELIER_BENCH_SEEDS", "20"))
 SCRIPT = EpisodeScript(number=1, title="The First Storm", summary="A storm hits.", scenes=(
     Scene(setting="The lamp room", beat="Tom shows Mara the lamp.", panels=tuple(
@@ -221,6 +224,7 @@ def _summary(seeds: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "seeds": len(seeds), "fields": fields, "junk_share": junk / fields if fields else None,
         "median_word_share": statistics.median(shares) if shares else None,
+        "seeds_at_word_target": sum(share >= WORD_SHARE_TARGET for share in shares),
         "median_junk_share": statistics.median(junk_shares),
         "worst_word_share": {"seed": worst_words["seed"], "brief": worst_words["brief"],
                              "value": worst_words["word_share"]},
@@ -272,7 +276,10 @@ def _readability_rows(agent: str, r: dict[str, Any] | None) -> list[list[str]]:
         return f"{pct(entry['value'])} (seed {entry['seed']}, {entry['brief']})"
 
     rows = [
-        [f"{agent}: dictionary words, median seed", pct(r["median_word_share"]), "≥ 97%"],
+        [f"{agent}: dictionary words, median seed", pct(r["median_word_share"]),
+         f"≥ {WORD_SHARE_TARGET:.0%}"],
+        [f"{agent}: seeds with ≥ {WORD_SHARE_TARGET:.0%} dictionary words",
+         f"{r.get('seeds_at_word_target', '-')}/{r['seeds']}", ""],
         [f"{agent}: dictionary words, worst seed", worst(r["worst_word_share"]), ""],
         [f"{agent}: fields with junk, all seeds", pct(r["junk_share"]), "≤ 2%"],
         [f"{agent}: fields with junk, median seed", pct(r["median_junk_share"]), ""],

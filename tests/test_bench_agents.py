@@ -40,6 +40,7 @@ def test_readability_per_seed_median_and_worst() -> None:
     assert summary["worst_junk_share"] == {"seed": 2, "brief": BRIEFS[1][0].title,
                                            "value": 0.1}
     assert summary["median_word_share"] == 0.95
+    assert summary["seeds_at_word_target"] == 1  # 0.9 is under the 97% a seed should reach
     assert summary["bibles_with_two_characters"] == 1.0
     assert summary["speakers_outside_panel"] == 0
     cut = {**clean, "sentences": 10, "sentences_at_limit": 2}
@@ -48,6 +49,7 @@ def test_readability_per_seed_median_and_worst() -> None:
     rows_shown = agents._readability_rows("scriptwriter", summary)
     assert ["scriptwriter: fields with junk, worst seed",
             f"10.0% (seed 2, {BRIEFS[1][0].title})", ""] in rows_shown
+    assert ["scriptwriter: seeds with ≥ 97% dictionary words", "1/2", ""] in rows_shown
     designer = agents._seed_row(1, agents._designer(_scripted("designer"), 1))
     assert (designer["fields"], designer["junk_fields"], designer["findings"]) == (4, 0, {})
 
