@@ -212,7 +212,8 @@ def _summary(seeds: list[dict[str, Any]]) -> dict[str, Any]:
     shares = [s["word_share"] for s in seeds if s["word_share"] is not None]
     junk_shares = [s["junk_share"] or 0.0 for s in seeds]
     dialogue = sum(s["dialogue"] for s in seeds)
-    sentences = sum(s.get("sentences", 0) for s in seeds)
+    dropped = sum(s["dropped_dialogue"] for s in seeds)
+    sentences = sum(s["sentences"] for s in seeds)
     findings: dict[str, int] = {}
     for s in seeds:
         for kind, count in s["findings"].items():
@@ -234,11 +235,9 @@ def _summary(seeds: list[dict[str, Any]]) -> dict[str, Any]:
                                     if dialogue else None),
         # Before the scriptwriter left repeats out: what the model itself wrote again.
         "model_repeated_dialogue_share": (
-            sum(s.get("dropped_dialogue", 0) for s in seeds)
-            / (dialogue + sum(s.get("dropped_dialogue", 0) for s in seeds))
-            if dialogue else None),
+            dropped / (dialogue + dropped) if dialogue else None),
         "sentences_at_limit_share": (
-            sum(s.get("sentences_at_limit", 0) for s in seeds) / sentences
+            sum(s["sentences_at_limit"] for s in seeds) / sentences
             if sentences else None),
         "bibles_with_two_characters": (sum(c >= 2 for c in bibles) / len(bibles)
                                        if bibles else None),
@@ -257,11 +256,11 @@ def table(result: dict[str, Any]) -> list[list[str]]:
         rows.append([f"{a['agent']}: schema-valid after retries", f"{a['valid_rate']:.0%} "
                      f"({a['valid']}/{a['calls']})", "100%"])
         rows += [[f"{a['agent']}: seed {f['seed']} failed ({f['task']}, {f['attempts']} "
-                  "attempts)", "; ".join(f["problems"])[:120], ""] for f in a.get("failed", [])]
+                  "attempts)", "; ".join(f["problems"])[:120], ""] for f in a["failed"]]
         rows.append([f"{a['agent']}: valid on first attempt", f"{a['first_attempt_rate']:.0%}",
                      ""])
         rows.append([f"{a['agent']}: median latency", f"{a['median_latency_ms']:.0f} ms", ""])
-        rows += _readability_rows(a["agent"], a.get("readability"))
+        rows += _readability_rows(a["agent"], a["readability"])
     return rows
 
 
@@ -279,7 +278,7 @@ def _readability_rows(agent: str, r: dict[str, Any] | None) -> list[list[str]]:
         [f"{agent}: dictionary words, median seed", pct(r["median_word_share"]),
          f"≥ {WORD_SHARE_TARGET:.0%}"],
         [f"{agent}: seeds with ≥ {WORD_SHARE_TARGET:.0%} dictionary words",
-         f"{r.get('seeds_at_word_target', '-')}/{r['seeds']}", ""],
+         f"{r['seeds_at_word_target']}/{r['seeds']}", ""],
         [f"{agent}: dictionary words, worst seed", worst(r["worst_word_share"]), ""],
         [f"{agent}: fields with junk, all seeds", pct(r["junk_share"]), "≤ 2%"],
         [f"{agent}: fields with junk, median seed", pct(r["median_junk_share"]), ""],
@@ -289,9 +288,9 @@ def _readability_rows(agent: str, r: dict[str, Any] | None) -> list[list[str]]:
         rows += [
             [f"{agent}: repeated dialogue lines", pct(r["repeated_dialogue_share"]), "≤ 5%"],
             [f"{agent}: lines the model repeated (left out by code)",
-             pct(r.get("model_repeated_dialogue_share")), ""],
+             pct(r["model_repeated_dialogue_share"]), ""],
             [f"{agent}: spoken or captioned sentences at the word limit (cut short)",
-             pct(r.get("sentences_at_limit_share")), ""],
+             pct(r["sentences_at_limit_share"]), ""],
             [f"{agent}: bibles with ≥ 2 characters", pct(r["bibles_with_two_characters"]),
              "≥ 90%"],
             [f"{agent}: speakers outside their panel", str(r["speakers_outside_panel"]), "0"],

@@ -81,8 +81,6 @@ def test_the_demo_bench_reports_its_wall_time_against_the_target() -> None:
 
 def test_a_seed_that_fails_is_counted_and_its_reason_kept(monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
-    from atelier.testing.models import scripted_handle
-
     def context(prompt, seed, log):  # type: ignore[no-untyped-def]
         return AgentContext(prompt=prompt, handle=scripted_handle(lambda _: "not json"),
                             log=log)
